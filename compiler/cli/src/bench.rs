@@ -1,0 +1,80 @@
+//! `kiln bench`: latency of an artifact over repeated runs (median and p90), on given or random
+//! inputs. Warm-up runs are not counted.
+
+use crate::run::{bind_inputs, load};
+use anyhow::Result;
+use kiln_runtime::{DType, HostTensor, Model};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub struct BenchResult {
+    pub runs: usize,
+    pub threads: usize,
+    pub median_ms: f64,
+    pub p90_ms: f64,
+    pub min_ms: f64,
+    pub mean_ms: f64,
+}
+
+impl BenchResult {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "runs": self.runs, "threads": self.threads, "median_ms": self.median_ms,
+            "p90_ms": self.p90_ms, "min_ms": self.min_ms, "mean_ms": self.mean_ms,
+        })
+    }
+}
+
+/// Deterministic inputs: floats uniform in [-1, 1), integers in [0, 8), bools alternating.
+pub fn random_inputs(model: &Model) -> Vec<HostTensor> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    model
+        .inputs()
+        .iter()
+        .map(|i| {
+            let n: usize = i.shape.iter().product();
+            let data: Vec<u8> = match i.dtype {
+                DType::F32 => (0..n).flat_map(|_| ((next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0).to_le_bytes()).collect(),
+                DType::F64 => (0..n).flat_map(|_| ((next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0).to_le_bytes()).collect(),
+                DType::I32 => (0..n).flat_map(|_| ((next() % 8) as i32).to_le_bytes()).collect(),
+                DType::I64 => (0..n).flat_map(|_| ((next() % 8) as i64).to_le_bytes()).collect(),
+                DType::Bool => (0..n).map(|k| (k % 2) as u8).collect(),
+            };
+            HostTensor { dtype: i.dtype, shape: i.shape.clone(), data }
+        })
+        .collect()
+}
+
+pub fn bench(model: &Model, inputs: &[HostTensor], runs: usize, warmup: usize) -> Result<BenchResult> {
+    for _ in 0..warmup {
+        model.run(inputs).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let mut ms = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        model.run(inputs).map_err(|e| anyhow::anyhow!("{e}"))?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    ms.sort_by(|a, b| a.total_cmp(b));
+    let pick = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    Ok(BenchResult {
+        runs: ms.len(),
+        threads: model.threads(),
+        median_ms: pick(0.5),
+        p90_ms: pick(0.9),
+        min_ms: ms[0],
+        mean_ms: ms.iter().sum::<f64>() / ms.len() as f64,
+    })
+}
+
+pub fn run(artifact: &Path, inputs: &[(String, PathBuf)], threads: Option<usize>, runs: usize, warmup: usize) -> Result<BenchResult> {
+    let model = load(artifact, threads)?;
+    let tensors = if inputs.is_empty() { random_inputs(&model) } else { bind_inputs(&model, inputs)? };
+    bench(&model, &tensors, runs, warmup)
+}

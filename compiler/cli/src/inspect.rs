@@ -1,0 +1,84 @@
+//! `kiln inspect`: the signature and op histograms of an ONNX model or a compiled artifact, as text
+//! or as one JSON object (`inputs`, `outputs`, `ops_imported`, `ops`, plus artifact facts).
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+fn sig(name: &str, dtype: &str, shape: &[usize]) -> Value {
+    json!({ "name": name, "dtype": dtype, "shape": shape })
+}
+
+fn is_elf(path: &Path) -> Result<bool> {
+    let mut magic = [0u8; 4];
+    let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(f.read(&mut magic)? == 4 && &magic == b"\x7fELF")
+}
+
+/// The inspection report of `path` as JSON.
+pub fn inspect(path: &Path, shapes: &BTreeMap<String, Vec<usize>>) -> Result<Value> {
+    if !path.exists() {
+        bail!("{}: no such file", path.display());
+    }
+    if is_elf(path)? {
+        let model = kiln_runtime::Model::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let m = model.metadata();
+        return Ok(json!({
+            "kind": "artifact",
+            "model": m.model_name,
+            "inputs": m.inputs.iter().map(|s| sig(&s.name, &s.dtype, &s.shape)).collect::<Vec<_>>(),
+            "outputs": m.outputs.iter().map(|s| sig(&s.name, &s.dtype, &s.shape)).collect::<Vec<_>>(),
+            "ops_imported": m.ops_imported,
+            "ops": m.ops,
+            "abi_version": m.abi_version,
+            "compiler_version": m.compiler_version,
+            "target": { "triple": m.target.triple, "cpu": m.target.cpu, "features": m.target.features },
+            "kernels": m.kernels.len(),
+            "steps": m.schedule.len(),
+            "arena_bytes": m.arena_bytes,
+        }));
+    }
+    let lowered = crate::compile::import_and_optimize(path, shapes, 3)?;
+    let g = &lowered.graph;
+    let value_sig = |v: kiln_ir::ValueRef, name: &str| {
+        let t = g.value_type(v);
+        sig(name, t.dtype.name(), &t.shape)
+    };
+    Ok(json!({
+        "kind": "onnx",
+        "model": g.name,
+        "inputs": g.input_values().into_iter().map(|v| value_sig(v, g.value_name(v))).collect::<Vec<_>>(),
+        "outputs": g.outputs().iter().map(|o| value_sig(o.value, &o.name)).collect::<Vec<_>>(),
+        "ops_imported": lowered.ops_imported,
+        "ops": g.op_histogram(),
+    }))
+}
+
+/// Human-readable form of the report.
+pub fn to_text(report: &Value) -> String {
+    let mut s = String::new();
+    let line = |v: &Value| {
+        let shape: Vec<String> = v["shape"].as_array().into_iter().flatten().map(|d| d.to_string()).collect();
+        format!("  {}: {}[{}]\n", v["name"].as_str().unwrap_or("?"), v["dtype"].as_str().unwrap_or("?"), shape.join(","))
+    };
+    s += &format!("{} '{}'\n", report["kind"].as_str().unwrap_or("?"), report["model"].as_str().unwrap_or(""));
+    if let Some(t) = report.get("target") {
+        s += &format!("target: {} {} (abi {}, kiln {})\n", t["triple"].as_str().unwrap_or(""), t["cpu"].as_str().unwrap_or(""), report["abi_version"], report["compiler_version"].as_str().unwrap_or(""));
+        s += &format!("kernels: {}, steps: {}, arena: {} bytes\n", report["kernels"], report["steps"], report["arena_bytes"]);
+    }
+    s += "inputs:\n";
+    report["inputs"].as_array().into_iter().flatten().for_each(|v| s += &line(v));
+    s += "outputs:\n";
+    report["outputs"].as_array().into_iter().flatten().for_each(|v| s += &line(v));
+    for (title, key) in [("ops after import", "ops_imported"), ("ops after the graph pipeline", "ops")] {
+        s += &format!("{title}:\n");
+        if let Some(m) = report[key].as_object() {
+            for (k, v) in m {
+                s += &format!("  {k:<20} {v}\n");
+            }
+        }
+    }
+    s
+}

@@ -1,0 +1,1 @@
+//! IR text format: printer and parser (TODO)

@@ -1,0 +1,118 @@
+//! [`Model`]: a loaded, validated artifact plus its own thread pool. Loading does every check
+//! once (file, descriptor, metadata, target CPU, schedule); running lives in `exec.rs`.
+
+use crate::artifact;
+use crate::error::Error;
+use crate::plan::{self, Plan};
+use crate::target_check;
+use crate::tensor::TensorInfo;
+use kiln_abi::Metadata;
+use libloading::Library;
+use std::path::{Path, PathBuf};
+
+/// A compiled model ready to run. `Send + Sync`: [`Model::run`] takes `&self` and may be called
+/// from several threads at once (each run has its own arena).
+pub struct Model {
+    pub(crate) plan: Plan,
+    pub(crate) pool: Option<rayon::ThreadPool>,
+    pub(crate) threads: usize,
+    metadata: Metadata,
+    path: PathBuf,
+    /// Kept last so it is dropped last: kernels and constants point into this library.
+    _library: Library,
+}
+
+/// The default thread count: the machine's available parallelism.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+impl Model {
+    /// Load `path` with one thread per available CPU.
+    pub fn load(path: impl AsRef<Path>) -> Result<Model, Error> {
+        Model::load_with_threads(path, 0)
+    }
+
+    /// Load `path`, running on `threads` threads (0 = one per available CPU; 1 = on the calling
+    /// thread only, no pool).
+    pub fn load_with_threads(path: impl AsRef<Path>, threads: usize) -> Result<Model, Error> {
+        let path = path.as_ref();
+        let loaded = artifact::open(path)?;
+        target_check::check(path, &loaded.metadata.target)?;
+        let plan = plan::build(&loaded.metadata, &loaded.kernels, &loaded.constants)
+            .map_err(|cause| Error::InvalidArtifact { path: path.to_path_buf(), cause })?;
+        let threads = if threads == 0 { default_threads() } else { threads };
+        let pool = if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("kiln-worker-{i}"))
+                .build()
+                .map_err(|e| Error::ThreadPool { threads, cause: e.to_string() })?;
+            Some(pool)
+        } else {
+            None
+        };
+        Ok(Model {
+            plan,
+            pool,
+            threads,
+            metadata: loaded.metadata,
+            path: path.to_path_buf(),
+            _library: loaded.library,
+        })
+    }
+
+    pub fn inputs(&self) -> &[TensorInfo] {
+        &self.plan.inputs
+    }
+
+    pub fn outputs(&self) -> &[TensorInfo] {
+        &self.plan.outputs
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// The path the model was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The workgroup count the runtime uses for step `step` of the schedule:
+    /// `min(max_workgroups, threads * 4)`, or 1 with one thread.
+    pub fn workgroups(&self, step: usize) -> Option<u64> {
+        self.plan.steps.get(step).map(|s| workgroup_count(s.max_workgroups, self.threads))
+    }
+}
+
+pub(crate) fn workgroup_count(max_workgroups: u64, threads: usize) -> u64 {
+    if threads <= 1 {
+        1
+    } else {
+        max_workgroups.min((threads as u64).saturating_mul(4)).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workgroup_counts() {
+        assert_eq!(workgroup_count(100, 1), 1);
+        assert_eq!(workgroup_count(100, 2), 8);
+        assert_eq!(workgroup_count(3, 5), 3);
+        assert_eq!(workgroup_count(1, 16), 1);
+    }
+
+    #[test]
+    fn model_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Model>();
+    }
+}
