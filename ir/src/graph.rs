@@ -337,42 +337,44 @@ impl Graph {
         h
     }
 
-    /// A canonical form for equality: nodes in topological order, inputs as positions in it.
-    fn canonical(&self) -> Option<Vec<(&Node, Vec<(usize, usize)>)>> {
-        let order = self.topo_order().ok()?;
+    /// A canonical form for equality: registered graph inputs first (in input order), then the
+    /// other nodes in topological order; operands and graph outputs as (position, port). Inputs
+    /// come first so that where `add_input` was called among other nodes does not matter (the
+    /// text format lists inputs in the header).
+    #[allow(clippy::type_complexity)]
+    fn canonical(&self) -> Option<(Vec<(&Node, Vec<(usize, usize)>)>, Vec<(&str, usize, usize)>)> {
+        let topo = self.topo_order().ok()?;
+        let mut order: Vec<NodeIndex> = self.inputs.iter().copied().filter(|n| self.g.contains_node(*n)).collect();
+        let registered: HashSet<NodeIndex> = order.iter().copied().collect();
+        order.extend(topo.into_iter().filter(|n| !registered.contains(n)));
         let pos: HashMap<NodeIndex, usize> = order.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-        Some(
-            order
-                .iter()
-                .map(|n| {
-                    let ins = self.inputs_of(*n).iter().map(|v| (pos[&v.node], v.port)).collect();
-                    (&self.g[*n], ins)
-                })
-                .collect(),
-        )
+        let nodes = order
+            .iter()
+            .map(|n| {
+                let ins = self.inputs_of(*n).iter().map(|v| (pos[&v.node], v.port)).collect();
+                (&self.g[*n], ins)
+            })
+            .collect();
+        let outs = self
+            .outputs
+            .iter()
+            .map(|o| Some((o.name.as_str(), *pos.get(&o.value.node)?, o.value.port)))
+            .collect::<Option<Vec<_>>>()?;
+        Some((nodes, outs))
     }
 }
 
 /// Structural equality: same name, same nodes (ops, attributes, constants, output names and
-/// types) connected the same way, same inputs and outputs. Node ids do not matter.
+/// types) connected the same way, same inputs and outputs. Node ids do not matter, but the
+/// relative order of independent nodes does (both sides are compared in topological order).
 impl PartialEq for Graph {
     fn eq(&self, other: &Self) -> bool {
         if self.name != other.name || self.inputs.len() != other.inputs.len() {
             return false;
         }
-        let (Some(a), Some(b)) = (self.canonical(), other.canonical()) else { return false };
-        if a != b {
-            return false;
+        match (self.canonical(), other.canonical()) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
         }
-        let outs = |g: &Graph| -> Vec<(String, String, usize)> {
-            g.outputs
-                .iter()
-                .map(|o| (o.name.clone(), g.value_name(ValueRef::new(o.value.node, 0)).to_string(), o.value.port))
-                .collect()
-        };
-        let ins = |g: &Graph| -> Vec<String> {
-            g.inputs.iter().map(|n| g.g[*n].outputs[0].name.clone()).collect()
-        };
-        outs(self) == outs(other) && ins(self) == ins(other)
     }
 }

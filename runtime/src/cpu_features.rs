@@ -8,16 +8,71 @@
 /// Every feature name this runtime can check, in the order used by docs/abi.md.
 pub const CHECKABLE: &[&str] = &[
     // The x86-64 baseline (always present on x86_64).
-    "x87", "mmx", "sse", "sse2", "cx8", "cmov", "fxsr",
+    "x87",
+    "mmx",
+    "sse",
+    "sse2",
+    "cx8",
+    "cmov",
+    "fxsr",
     // The list the code generator records.
-    "sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "avx", "avx2", "fma", "f16c", "bmi", "bmi2",
-    "lzcnt", "movbe", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512vnni",
-    "avx512bf16", "avx512fp16", "avx512vbmi", "avx512vbmi2", "avx512ifma", "avx512bitalg",
-    "avx512vpopcntdq", "gfni", "vaes", "vpclmulqdq", "amx-tile", "amx-int8", "amx-bf16",
+    "sse3",
+    "ssse3",
+    "sse4.1",
+    "sse4.2",
+    "popcnt",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "bmi",
+    "bmi2",
+    "lzcnt",
+    "movbe",
+    "avx512f",
+    "avx512cd",
+    "avx512bw",
+    "avx512dq",
+    "avx512vl",
+    "avx512vnni",
+    "avx512bf16",
+    "avx512fp16",
+    "avx512vbmi",
+    "avx512vbmi2",
+    "avx512ifma",
+    "avx512bitalg",
+    "avx512vpopcntdq",
+    "gfni",
+    "vaes",
+    "vpclmulqdq",
+    "amx-tile",
+    "amx-int8",
+    "amx-bf16",
     // Further checkable ones.
-    "amx-fp16", "amx-complex", "sse4a", "tbm", "avx512vp2intersect", "avxvnni", "avxifma",
-    "avxvnniint8", "avxvnniint16", "avxneconvert", "sha", "sha512", "sm3", "sm4", "aes", "pclmul",
-    "adx", "rdrnd", "rdseed", "xsave", "xsavec", "xsaveopt", "xsaves", "cx16",
+    "amx-fp16",
+    "amx-complex",
+    "sse4a",
+    "tbm",
+    "avx512vp2intersect",
+    "avxvnni",
+    "avxifma",
+    "avxvnniint8",
+    "avxvnniint16",
+    "avxneconvert",
+    "sha",
+    "sha512",
+    "sm3",
+    "sm4",
+    "aes",
+    "pclmul",
+    "adx",
+    "rdrnd",
+    "rdseed",
+    "xsave",
+    "xsavec",
+    "xsaveopt",
+    "xsaves",
+    "cx16",
 ];
 
 /// Whether this CPU has `feature`; `None` when the name is not one this runtime can check.
@@ -94,6 +149,7 @@ fn detect_known(feature: &str) -> bool {
 }
 
 #[cfg(target_arch = "x86_64")]
+#[allow(unused_unsafe)] // CPUID intrinsics became safe fns after Rust 1.85
 mod amx {
     use core::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv};
     use std::sync::OnceLock;
@@ -122,12 +178,21 @@ mod amx {
         }
         // SAFETY: leaf 7 exists (checked above).
         let l70 = unsafe { __cpuid_count(7, 0) };
-        let l71 = if l70.eax >= 1 { unsafe { __cpuid_count(7, 1) } } else { __cpuid_zero() };
+        let l71 = if l70.eax >= 1 {
+            unsafe { __cpuid_count(7, 1) }
+        } else {
+            __cpuid_zero()
+        };
         (l70.edx, l71.eax, l71.edx)
     }
 
     fn __cpuid_zero() -> core::arch::x86_64::CpuidResult {
-        core::arch::x86_64::CpuidResult { eax: 0, ebx: 0, ecx: 0, edx: 0 }
+        core::arch::x86_64::CpuidResult {
+            eax: 0,
+            ebx: 0,
+            ecx: 0,
+            edx: 0,
+        }
     }
 
     /// XCR0 bits 17 (XTILECFG) and 18 (XTILEDATA): the OS saves AMX state.
@@ -153,7 +218,13 @@ mod amx {
         const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
         const XFEATURE_XTILEDATA: libc::c_long = 18;
         // SAFETY: arch_prctl with these arguments only changes this process's permitted xstate.
-        unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 }
+        unsafe {
+            libc::syscall(
+                libc::SYS_arch_prctl,
+                ARCH_REQ_XCOMP_PERM,
+                XFEATURE_XTILEDATA,
+            ) == 0
+        }
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -181,16 +252,29 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn agrees_with_std_where_std_can_check() {
-        assert_eq!(detect("avx2"), Some(std::arch::is_x86_feature_detected!("avx2")));
-        assert_eq!(detect("bmi"), Some(std::arch::is_x86_feature_detected!("bmi1")));
-        assert_eq!(detect("avx512f"), Some(std::arch::is_x86_feature_detected!("avx512f")));
+        assert_eq!(
+            detect("avx2"),
+            Some(std::arch::is_x86_feature_detected!("avx2"))
+        );
+        assert_eq!(
+            detect("bmi"),
+            Some(std::arch::is_x86_feature_detected!("bmi1"))
+        );
+        assert_eq!(
+            detect("avx512f"),
+            Some(std::arch::is_x86_feature_detected!("avx512f"))
+        );
     }
 
     #[cfg(target_os = "linux")]
     #[test]
     fn amx_tile_agrees_with_proc_cpuinfo() {
-        let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else { return };
-        let Some(flags) = info.lines().find(|l| l.starts_with("flags")) else { return };
+        let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
+            return;
+        };
+        let Some(flags) = info.lines().find(|l| l.starts_with("flags")) else {
+            return;
+        };
         let listed = flags.split_whitespace().any(|f| f == "amx_tile");
         assert_eq!(detect("amx-tile"), Some(listed));
     }

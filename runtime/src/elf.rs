@@ -53,8 +53,14 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 /// Check that `path` is a loadable ELF shared object for this host.
 pub fn check_shared_object(path: &Path) -> Result<(), Error> {
-    let unreadable = |e: std::io::Error| Error::Unreadable { path: path.to_path_buf(), cause: e.to_string() };
-    let not_so = |cause: String| Error::NotSharedObject { path: path.to_path_buf(), cause };
+    let unreadable = |e: std::io::Error| Error::Unreadable {
+        path: path.to_path_buf(),
+        cause: e.to_string(),
+    };
+    let not_so = |cause: String| Error::NotSharedObject {
+        path: path.to_path_buf(),
+        cause,
+    };
 
     let mut file = File::open(path).map_err(unreadable)?;
     let meta = file.metadata().map_err(unreadable)?;
@@ -76,21 +82,37 @@ pub fn check_shared_object(path: &Path) -> Result<(), Error> {
     }
     let e_type = u16_at(&ehdr, 16);
     if e_type != ET_DYN {
-        return Err(not_so(format!("ELF type {e_type}, expected a shared library (3)")));
+        return Err(not_so(format!(
+            "ELF type {e_type}, expected a shared library (3)"
+        )));
     }
     let machine = u16_at(&ehdr, 18);
     let (host, host_name) = host_machine();
     if machine != host {
-        return Err(not_so(format!("built for {}, this host is {host_name}", machine_name(machine))));
+        return Err(not_so(format!(
+            "built for {}, this host is {host_name}",
+            machine_name(machine)
+        )));
     }
 
     let truncated = |what: &str, end: u64| {
-        not_so(format!("truncated: {what} ends at byte {end}, the file has {file_len} bytes"))
+        not_so(format!(
+            "truncated: {what} ends at byte {end}, the file has {file_len} bytes"
+        ))
     };
-    let table_end = |off: u64, entsize: u16, num: u16| off.checked_add(u64::from(entsize) * u64::from(num));
+    let table_end =
+        |off: u64, entsize: u16, num: u16| off.checked_add(u64::from(entsize) * u64::from(num));
 
-    let (phoff, phentsize, phnum) = (u64_at(&ehdr, 0x20), u16_at(&ehdr, 0x36), u16_at(&ehdr, 0x38));
-    let (shoff, shentsize, shnum) = (u64_at(&ehdr, 0x28), u16_at(&ehdr, 0x3a), u16_at(&ehdr, 0x3c));
+    let (phoff, phentsize, phnum) = (
+        u64_at(&ehdr, 0x20),
+        u16_at(&ehdr, 0x36),
+        u16_at(&ehdr, 0x38),
+    );
+    let (shoff, shentsize, shnum) = (
+        u64_at(&ehdr, 0x28),
+        u16_at(&ehdr, 0x3a),
+        u16_at(&ehdr, 0x3c),
+    );
     if phnum == 0 || usize::from(phentsize) < PHDR_LEN {
         return Err(not_so("no program headers".into()));
     }
@@ -110,7 +132,7 @@ pub fn check_shared_object(path: &Path) -> Result<(), Error> {
         if u32_at(ph, 0) != PT_LOAD {
             continue;
         }
-        let end = u64_at(ph, 8).checked_add(u64_at(ph, 32)).unwrap_or(u64::MAX);
+        let end = u64_at(ph, 8).saturating_add(u64_at(ph, 32));
         if end > file_len {
             return Err(truncated("a loadable segment", end));
         }

@@ -26,7 +26,7 @@ impl ArgsPtr {
 }
 
 fn is_aligned(p: *const u8) -> bool {
-    p as usize % BUFFER_ALIGN == 0
+    (p as usize).is_multiple_of(BUFFER_ALIGN)
 }
 
 impl Model {
@@ -34,12 +34,20 @@ impl Model {
     pub fn run(&self, inputs: &[HostTensor]) -> Result<Vec<HostTensor>, Error> {
         let plan = &self.plan;
         if inputs.len() != plan.inputs.len() {
-            return Err(Error::InputCount { expected: plan.inputs.len(), got: inputs.len() });
+            return Err(Error::InputCount {
+                expected: plan.inputs.len(),
+                got: inputs.len(),
+            });
         }
         let mut wrong = Vec::new();
         for (i, (t, info)) in inputs.iter().zip(&plan.inputs).enumerate() {
             if t.dtype != info.dtype || t.shape != info.shape {
-                wrong.push(format!("input '{}': expected {}, got {}", info.name, info.type_string(), t.type_string()));
+                wrong.push(format!(
+                    "input '{}': expected {}, got {}",
+                    info.name,
+                    info.type_string(),
+                    t.type_string()
+                ));
             } else if t.data.len() != plan.input_bytes[i] {
                 wrong.push(format!(
                     "input '{}': {} needs {} bytes, got {}",
@@ -51,7 +59,9 @@ impl Model {
             }
         }
         if !wrong.is_empty() {
-            return Err(Error::Mismatch { details: wrong.join("; ") });
+            return Err(Error::Mismatch {
+                details: wrong.join("; "),
+            });
         }
         let mut outs: Vec<Vec<u8>> = plan.output_bytes.iter().map(|&n| vec![0u8; n]).collect();
         let in_slices: Vec<&[u8]> = inputs.iter().map(|t| t.data.as_slice()).collect();
@@ -60,7 +70,11 @@ impl Model {
         Ok(outs
             .into_iter()
             .zip(&plan.outputs)
-            .map(|(data, info)| HostTensor { dtype: info.dtype, shape: info.shape.clone(), data })
+            .map(|(data, info)| HostTensor {
+                dtype: info.dtype,
+                shape: info.shape.clone(),
+                data,
+            })
             .collect())
     }
 
@@ -70,22 +84,44 @@ impl Model {
     pub fn run_into(&self, inputs: &[&[u8]], outputs: &mut [&mut [u8]]) -> Result<(), Error> {
         let plan = &self.plan;
         if inputs.len() != plan.inputs.len() {
-            return Err(Error::InputCount { expected: plan.inputs.len(), got: inputs.len() });
+            return Err(Error::InputCount {
+                expected: plan.inputs.len(),
+                got: inputs.len(),
+            });
         }
         if outputs.len() != plan.outputs.len() {
-            return Err(Error::OutputCount { expected: plan.outputs.len(), got: outputs.len() });
+            return Err(Error::OutputCount {
+                expected: plan.outputs.len(),
+                got: outputs.len(),
+            });
         }
         let mut wrong = Vec::new();
-        let sizes = inputs.iter().map(|b| b.len()).zip(&plan.input_bytes).zip(&plan.inputs);
-        let out_sizes = outputs.iter().map(|b| b.len()).zip(&plan.output_bytes).zip(&plan.outputs);
-        for (what, ((got, &want), info)) in sizes.map(|x| ("input", x)).chain(out_sizes.map(|x| ("output", x))) {
+        let sizes = inputs
+            .iter()
+            .map(|b| b.len())
+            .zip(&plan.input_bytes)
+            .zip(&plan.inputs);
+        let out_sizes = outputs
+            .iter()
+            .map(|b| b.len())
+            .zip(&plan.output_bytes)
+            .zip(&plan.outputs);
+        for (what, ((got, &want), info)) in sizes
+            .map(|x| ("input", x))
+            .chain(out_sizes.map(|x| ("output", x)))
+        {
             if got != want {
                 let ty = type_string(info.dtype, &info.shape);
-                wrong.push(format!("{what} '{}': {ty} needs {want} bytes, got {got}", info.name));
+                wrong.push(format!(
+                    "{what} '{}': {ty} needs {want} bytes, got {got}",
+                    info.name
+                ));
             }
         }
         if !wrong.is_empty() {
-            return Err(Error::Mismatch { details: wrong.join("; ") });
+            return Err(Error::Mismatch {
+                details: wrong.join("; "),
+            });
         }
         self.execute(inputs, outputs)
     }
@@ -105,7 +141,11 @@ impl Model {
     /// `inputs[i]` must be readable for `plan.input_bytes[i]` bytes and `outputs[i]` writable for
     /// `plan.output_bytes[i]` bytes (either may dangle when that size is 0), for the whole call;
     /// outputs must not overlap each other or the inputs. Counts must match the plan.
-    pub(crate) unsafe fn execute_raw(&self, inputs: &[*const u8], outputs: &[*mut u8]) -> Result<(), Error> {
+    pub(crate) unsafe fn execute_raw(
+        &self,
+        inputs: &[*const u8],
+        outputs: &[*mut u8],
+    ) -> Result<(), Error> {
         let plan = &self.plan;
         // Scratch layout: [arena | staged inputs | staged outputs], every part 64-byte aligned.
         let mut scratch_len = align_up(plan.arena_bytes);
@@ -118,10 +158,16 @@ impl Model {
                 Some(at)
             }
         };
-        let in_stage: Vec<Option<usize>> =
-            inputs.iter().zip(&plan.input_bytes).map(|(&p, &n)| stage(p, n)).collect();
-        let out_stage: Vec<Option<usize>> =
-            outputs.iter().zip(&plan.output_bytes).map(|(&p, &n)| stage(p, n)).collect();
+        let in_stage: Vec<Option<usize>> = inputs
+            .iter()
+            .zip(&plan.input_bytes)
+            .map(|(&p, &n)| stage(p, n))
+            .collect();
+        let out_stage: Vec<Option<usize>> = outputs
+            .iter()
+            .zip(&plan.output_bytes)
+            .map(|(&p, &n)| stage(p, n))
+            .collect();
         let scratch = AlignedBuf::zeroed(scratch_len).ok_or(Error::Alloc { bytes: scratch_len })?;
 
         let mut in_ptrs: Vec<*mut u8> = Vec::with_capacity(inputs.len());
@@ -135,8 +181,11 @@ impl Model {
                 }
             });
         }
-        let out_ptrs: Vec<*mut u8> =
-            outputs.iter().zip(&out_stage).map(|(&p, st)| st.map_or(p, |at| scratch.at(at))).collect();
+        let out_ptrs: Vec<*mut u8> = outputs
+            .iter()
+            .zip(&out_stage)
+            .map(|(&p, st)| st.map_or(p, |at| scratch.at(at)))
+            .collect();
         // Kernels never write inputs or constants (ABI), so handing them out as `*mut` is sound.
         let args: Vec<*mut u8> = plan
             .step_buffers
@@ -162,11 +211,14 @@ impl Model {
 
     fn dispatch(&self, args: &[*mut u8]) {
         let threads = self.threads;
-        let run_steps = || {
+        debug_assert_eq!(args.len(), self.plan.step_buffers.len());
+        let base = ArgsPtr(args.as_ptr());
+        let run_steps = move || {
             for step in &self.plan.steps {
                 let n = workgroup_count(step.max_workgroups, threads);
                 let kernel = step.kernel;
-                let p = ArgsPtr(args[step.args.clone()].as_ptr());
+                // SAFETY: `step.args` lies within `args` (built from the same plan).
+                let p = ArgsPtr(unsafe { base.get().add(step.args.start) });
                 if n == 1 {
                     // SAFETY: the plan validated every buffer id and size; the pointers are live
                     // for this call; workgroup 0 of 1 covers the whole step.

@@ -77,14 +77,14 @@ impl<'a> NodeCtx<'a> {
     /// Input `i` as integers, for shape-like operands. `None` when the input is absent; an
     /// error when it is present but not constant after folding.
     pub fn const_ints_input(&self, i: usize, what: &str) -> Result<Option<Vec<i64>>> {
-        let Some(v) = self.opt_input(i) else { return Ok(None) };
+        let Some(v) = self.opt_input(i) else {
+            return Ok(None);
+        };
         let name = self.node.input.get(i).map(String::as_str).unwrap_or("");
         let Some(t) = self.constant(v) else {
             return Err(self.err(format!("{what} (input {i} '{name}') needs a constant shape operand")));
         };
-        t.to_i64_vec()
-            .map(Some)
-            .map_err(|e| self.err(format!("{what} (input {i} '{name}'): {e}")))
+        t.to_i64_vec().map(Some).map_err(|e| self.err(format!("{what} (input {i} '{name}'): {e}")))
     }
 
     // ---- attributes ---------------------------------------------------------------------
@@ -94,7 +94,9 @@ impl<'a> NodeCtx<'a> {
     }
 
     fn typed(&self, name: &str, want: AttributeType) -> Result<Option<&'a AttributeProto>> {
-        let Some(a) = self.attr(name) else { return Ok(None) };
+        let Some(a) = self.attr(name) else {
+            return Ok(None);
+        };
         let ty = a.r#type();
         if ty != want && ty != AttributeType::Undefined {
             return Err(self.err(format!(

@@ -10,10 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 /// Types of `inputs` (the graph inputs that are not initializers), in order. Every input with
 /// symbolic dims and no `--shape` is reported in one error; a `--shape` naming no such input is
 /// an error too.
-pub fn input_types(
-    inputs: &[&ValueInfoProto],
-    shapes: &BTreeMap<String, Vec<usize>>,
-) -> Result<Vec<TensorType>> {
+pub fn input_types(inputs: &[&ValueInfoProto], shapes: &BTreeMap<String, Vec<usize>>) -> Result<Vec<TensorType>> {
     let names: HashSet<&str> = inputs.iter().map(|v| v.name()).collect();
     let unknown: Vec<&str> = shapes.keys().map(String::as_str).filter(|n| !names.contains(n)).collect();
     if !unknown.is_empty() {
@@ -30,7 +27,9 @@ pub fn input_types(
         let name = vi.name();
         let tensor = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
             Some(type_proto::Value::TensorType(t)) => t,
-            Some(_) => bail!("input '{name}' is not a tensor (sequence, map, optional and sparse inputs are unsupported)"),
+            Some(_) => {
+                bail!("input '{name}' is not a tensor (sequence, map, optional and sparse inputs are unsupported)")
+            }
             None => bail!("input '{name}' has no type"),
         };
         let dtype = dtype_from_onnx(tensor.elem_type(), name)?;
@@ -74,8 +73,7 @@ pub fn input_types(
                 if decl.iter().all(|(d, _)| d.is_some()) {
                     out.push(TensorType::new(dtype, decl.iter().filter_map(|(d, _)| *d).collect()));
                 } else {
-                    let syms: Vec<&str> =
-                        decl.iter().filter(|(d, _)| d.is_none()).map(|(_, l)| l.as_str()).collect();
+                    let syms: Vec<&str> = decl.iter().filter(|(d, _)| d.is_none()).map(|(_, l)| l.as_str()).collect();
                     let hint: Vec<String> = decl
                         .iter()
                         .enumerate()

@@ -56,10 +56,7 @@ pub fn tensor_from_proto(t: &TensorProto, model_dir: Option<&Path>) -> Result<Te
     }
     if let Some(raw) = &t.raw_data {
         if raw.len() != nbytes {
-            bail!(
-                "tensor '{name}' ({dtype}{shape:?}) has {} bytes of raw_data, {nbytes} expected",
-                raw.len()
-            );
+            bail!("tensor '{name}' ({dtype}{shape:?}) has {} bytes of raw_data, {nbytes} expected", raw.len());
         }
         return Tensor::from_le_bytes(dtype, &shape, raw).map_err(ctx);
     }

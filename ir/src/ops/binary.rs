@@ -38,8 +38,12 @@ pub fn eval(b: BinaryOp, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
     let (x, y) = (inputs[0], inputs[1]);
     let unsupported = || IrError::Eval(format!("{name}: unsupported dtype {}", x.dtype()));
     let t = match b {
-        BinaryOp::Equal => crate::with_any_dtype!(x.dtype(), T => zip::<T, T, bool>(name, x, y, &out.shape, |a, b| Ok(a == b))?),
-        BinaryOp::Pow => crate::with_float_dtype!(x.dtype(), T => pow::<T>(name, x, y, &out.shape)?, _ => return Err(unsupported())),
+        BinaryOp::Equal => {
+            crate::with_any_dtype!(x.dtype(), T => zip::<T, T, bool>(name, x, y, &out.shape, |a, b| Ok(a == b))?)
+        }
+        BinaryOp::Pow => {
+            crate::with_float_dtype!(x.dtype(), T => pow::<T>(name, x, y, &out.shape)?, _ => return Err(unsupported()))
+        }
         _ => match x.dtype() {
             DType::F32 => zip::<f32, f32, f32>(name, x, y, &out.shape, |p, q| Ok(float_op(b, p, q)))?,
             DType::F64 => zip::<f64, f64, f64>(name, x, y, &out.shape, |p, q| Ok(float_op(b, p, q)))?,
@@ -67,15 +71,22 @@ fn int_op<T: Int>(name: &str, b: BinaryOp, x: T, y: T) -> Result<T> {
         BinaryOp::Add => x.wrapping_add(y),
         BinaryOp::Sub => x.wrapping_sub(y),
         BinaryOp::Mul => x.wrapping_mul(y),
-        BinaryOp::Div => x.checked_trunc_div(y).ok_or_else(|| IrError::Eval(format!("{name}: integer division by zero")))?,
-        BinaryOp::Pow | BinaryOp::Equal => unreachable!("Pow and Equal are evaluated by eval itself"),
+        BinaryOp::Div => {
+            x.checked_trunc_div(y).ok_or_else(|| IrError::Eval(format!("{name}: integer division by zero")))?
+        }
+        BinaryOp::Pow | BinaryOp::Equal => {
+            unreachable!("Pow and Equal are evaluated by eval itself")
+        }
     })
 }
 
 /// Pow: the exponent is converted to the base's float type first.
 fn pow<T: Float>(name: &str, x: &Tensor, y: &Tensor, shape: &[usize]) -> Result<Tensor> {
     let e: Vec<f64> = y.to_f64_vec();
-    let e = Tensor::F64(ndarray::ArcArray::from_shape_vec(ndarray::IxDyn(y.shape()), e).map_err(|err| IrError::Eval(format!("{name}: {err}")))?);
+    let e = Tensor::F64(
+        ndarray::ArcArray::from_shape_vec(ndarray::IxDyn(y.shape()), e)
+            .map_err(|err| IrError::Eval(format!("{name}: {err}")))?,
+    );
     zip::<T, f64, T>(name, x, &e, shape, |p, q| Ok(p.powf(T::from_f64(q))))
 }
 
@@ -157,9 +168,18 @@ mod tests {
         let g = TensorType::new(DType::F32, vec![3, 2]);
         let i = TensorType::new(DType::I64, vec![2, 3]);
         let bl = TensorType::new(DType::Bool, vec![2, 3]);
-        assert_eq!(infer(BinaryOp::Add, &[f.clone(), g]).unwrap_err().to_string(), "Add: shapes [2, 3], [3, 2] do not broadcast");
-        assert_eq!(infer(BinaryOp::Mul, &[f.clone(), i.clone()]).unwrap_err().to_string(), "Mul: rhs dtype i64 differs from lhs dtype f32");
-        assert_eq!(infer(BinaryOp::Pow, &[i.clone(), f.clone()]).unwrap_err().to_string(), "Pow: base must be f32 or f64, got i64");
+        assert_eq!(
+            infer(BinaryOp::Add, &[f.clone(), g]).unwrap_err().to_string(),
+            "Add: shapes [2, 3], [3, 2] do not broadcast"
+        );
+        assert_eq!(
+            infer(BinaryOp::Mul, &[f.clone(), i.clone()]).unwrap_err().to_string(),
+            "Mul: rhs dtype i64 differs from lhs dtype f32"
+        );
+        assert_eq!(
+            infer(BinaryOp::Pow, &[i.clone(), f.clone()]).unwrap_err().to_string(),
+            "Pow: base must be f32 or f64, got i64"
+        );
         assert!(infer(BinaryOp::Add, &[bl.clone(), bl.clone()]).is_err());
         assert_eq!(infer(BinaryOp::Equal, &[bl.clone(), bl]).unwrap()[0].dtype, DType::Bool);
         assert!(infer(BinaryOp::Add, &[f]).is_err());

@@ -28,7 +28,13 @@ pub fn broadcast_all(op: &str, shapes: &[&[usize]]) -> Result<Vec<usize>> {
     let mut out: Vec<usize> = Vec::new();
     for s in shapes {
         out = broadcast_shapes(&out, s).ok_or_else(|| {
-            IrError::op(op, format!("shapes {} do not broadcast", shapes.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")))
+            IrError::op(
+                op,
+                format!(
+                    "shapes {} do not broadcast",
+                    shapes.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+                ),
+            )
         })?;
     }
     Ok(out)

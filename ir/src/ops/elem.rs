@@ -45,7 +45,13 @@ pub fn array_of<'a, T: Elem>(op: &str, t: &'a Tensor) -> Result<&'a ArcArray<T, 
 
 /// f32 / f64 arithmetic and math functions, computed in the type itself.
 pub trait Float:
-    Elem + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
+    Elem
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
 {
     const ZERO: Self;
     const ONE: Self;

@@ -1,1 +1,139 @@
-//! TODO
+//! `ReduceSum` / `ReduceMean { axes, keep_dims }` on f32/f64/i32/i64. `axes` are sorted and
+//! unique; empty `axes` is the identity. Floats accumulate in f64 and round once; integers
+//! accumulate in i64 with wrapping, Mean divides truncating toward zero (an empty reduction of
+//! integers is an evaluation error; of floats it gives NaN for Mean, 0 for Sum).
+
+use super::check;
+use super::elem::{array_of, Elem, Float, Int};
+use crate::error::{IrError, Result};
+use crate::op::ReduceOp;
+use crate::tensor::Tensor;
+use crate::types::TensorType;
+use ndarray::{ArcArray, Dimension, IxDyn};
+
+const NAME: &str = "Reduce";
+
+pub fn infer(axes: &[usize], keep_dims: bool, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
+    check::count(NAME, inputs, 1, 1)?;
+    let x = &inputs[0];
+    check::numeric(NAME, "input", x)?;
+    for (i, a) in axes.iter().enumerate() {
+        check::axis(NAME, *a, x.rank())?;
+        if i > 0 && axes[i - 1] >= *a {
+            return Err(IrError::op(NAME, format!("axes {axes:?} must be sorted and unique")));
+        }
+    }
+    Ok(vec![TensorType::new(x.dtype, out_shape(&x.shape, axes, keep_dims))])
+}
+
+fn out_shape(shape: &[usize], axes: &[usize], keep_dims: bool) -> Vec<usize> {
+    if axes.is_empty() {
+        return shape.to_vec();
+    }
+    let mut out = Vec::new();
+    for (i, d) in shape.iter().enumerate() {
+        if !axes.contains(&i) {
+            out.push(*d);
+        } else if keep_dims {
+            out.push(1);
+        }
+    }
+    out
+}
+
+pub fn eval(op: ReduceOp, axes: &[usize], keep_dims: bool, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    let out = infer(axes, keep_dims, &check::types_of(inputs))?.remove(0);
+    if axes.is_empty() {
+        return Ok(vec![inputs[0].clone()]);
+    }
+    let x = inputs[0];
+    let t = crate::with_float_dtype!(x.dtype(), T => reduce_float::<T>(op, axes, x, &out.shape)?,
+        _ => crate::with_int_dtype!(x.dtype(), T => reduce_int::<T>(op, axes, x, &out.shape)?,
+            _ => return Err(IrError::Eval(format!("{NAME}: unsupported dtype")))));
+    Ok(vec![t])
+}
+
+/// Group the input elements by output position (row-major), calling `f(out_pos, element)`.
+fn for_each_group<T: Elem>(x: &ArcArray<T, IxDyn>, axes: &[usize], mut f: impl FnMut(usize, T)) {
+    let shape = x.shape();
+    // Strides of the output with reduced dims collapsed to extent 1.
+    let mut stride = vec![0usize; shape.len()];
+    let mut s = 1;
+    for i in (0..shape.len()).rev() {
+        if !axes.contains(&i) {
+            stride[i] = s;
+            s *= shape[i];
+        }
+    }
+    for (idx, v) in x.indexed_iter() {
+        let pos: usize = idx.slice().iter().zip(&stride).map(|(i, s)| i * s).sum();
+        f(pos, *v);
+    }
+}
+
+fn group_size(shape: &[usize], axes: &[usize]) -> usize {
+    axes.iter().map(|a| shape[*a]).product()
+}
+
+fn reduce_float<T: Float>(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize]) -> Result<Tensor> {
+    let x = array_of::<T>(NAME, x)?;
+    let mut acc = vec![0f64; out.iter().product()];
+    for_each_group(x, axes, |p, v| acc[p] += v.to_f64());
+    let n = group_size(x.shape(), axes) as f64;
+    let vals = acc.into_iter().map(|s| T::from_f64(if op == ReduceOp::Mean { s / n } else { s })).collect();
+    let arr = ArcArray::from_shape_vec(IxDyn(out), vals).map_err(|e| IrError::Eval(format!("{NAME}: {e}")))?;
+    Ok(T::wrap(arr))
+}
+
+fn reduce_int<T: Int>(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize]) -> Result<Tensor> {
+    let x = array_of::<T>(NAME, x)?;
+    let mut acc = vec![0i64; out.iter().product()];
+    for_each_group(x, axes, |p, v| acc[p] = acc[p].wrapping_add(v.to_i64()));
+    let n = group_size(x.shape(), axes) as i64;
+    if op == ReduceOp::Mean && n == 0 && !acc.is_empty() {
+        return Err(IrError::Eval("ReduceMean: mean of an empty integer reduction".into()));
+    }
+    let vals = acc.into_iter().map(|s| T::from_i64(if op == ReduceOp::Mean { s.wrapping_div(n) } else { s })).collect();
+    let arr = ArcArray::from_shape_vec(IxDyn(out), vals).map_err(|e| IrError::Eval(format!("{NAME}: {e}")))?;
+    Ok(T::wrap(arr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::DType;
+
+    #[test]
+    fn sum_and_mean() {
+        // [[1, 2, 3], [4, 5, 6]]
+        let x = Tensor::from_f32(&[2, 3], vec![1., 2., 3., 4., 5., 6.]).unwrap();
+        let r = eval(ReduceOp::Sum, &[1], false, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_f32(&[2], vec![6., 15.]).unwrap());
+        let r = eval(ReduceOp::Mean, &[0], true, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_f32(&[1, 3], vec![2.5, 3.5, 4.5]).unwrap());
+        let r = eval(ReduceOp::Sum, &[0, 1], false, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_f32(&[], vec![21.]).unwrap());
+        let r = eval(ReduceOp::Mean, &[], false, &[&x]).unwrap();
+        assert_eq!(r[0], x);
+    }
+
+    #[test]
+    fn integer_mean_truncates() {
+        let x = Tensor::from_i32(&[2, 2], vec![1, 2, -1, -2]).unwrap();
+        let r = eval(ReduceOp::Mean, &[1], false, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_i32(&[2], vec![1, -1]).unwrap());
+        let r = eval(ReduceOp::Sum, &[0], false, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_i32(&[2], vec![0, 0]).unwrap());
+    }
+
+    #[test]
+    fn infer_errors() {
+        let ty = TensorType::new(DType::F32, vec![2, 3]);
+        assert_eq!(
+            infer(&[1, 0], false, std::slice::from_ref(&ty)).unwrap_err().to_string(),
+            "Reduce: axes [1, 0] must be sorted and unique"
+        );
+        assert_eq!(infer(&[2], false, &[ty]).unwrap_err().to_string(), "Reduce: axis 2 is out of range for rank 2");
+        assert!(infer(&[0], false, &[TensorType::new(DType::Bool, vec![2])]).is_err());
+    }
+}

@@ -8,6 +8,9 @@
 
 use super::builder::{Builder, Mem};
 
+/// One step of a reduction: `(kernel, ivs, carried values) -> next carried values`.
+pub type ReduceStep<'a> = dyn FnMut(&mut Kernel, &[String], &[String]) -> Vec<String> + 'a;
+
 pub struct Kernel {
     pub b: Builder,
     pub params: Vec<Mem>,
@@ -36,9 +39,18 @@ impl Kernel {
         let params = params
             .into_iter()
             .enumerate()
-            .map(|(i, (dtype, shape))| Mem { name: format!("%b{i}"), dtype, shape })
+            .map(|(i, (dtype, shape))| Mem {
+                name: format!("%b{i}"),
+                dtype,
+                shape,
+            })
             .collect();
-        Kernel { b: Builder::new(), params, max_workgroups: 1, partitioned: false }
+        Kernel {
+            b: Builder::new(),
+            params,
+            max_workgroups: 1,
+            partitioned: false,
+        }
     }
 
     pub fn param(&self, i: usize) -> Mem {
@@ -80,12 +92,22 @@ impl Kernel {
         match dim {
             Some(d) => {
                 let (lo, hi) = self.partition(shape[d]);
-                Part { dim, lo, hi, dummy: false }
+                Part {
+                    dim,
+                    lo,
+                    hi,
+                    dummy: false,
+                }
             }
             None => {
                 let (lo, hi) = self.partition(1);
                 self.b.for_(&lo, &hi);
-                Part { dim, lo, hi, dummy: true }
+                Part {
+                    dim,
+                    lo,
+                    hi,
+                    dummy: true,
+                }
             }
         }
     }
@@ -107,11 +129,19 @@ impl Kernel {
             if skip.contains(&d) || (shape[d] == 1 && !is_part) {
                 continue;
             }
-            let (lo, hi) = if is_part { (part.lo.clone(), part.hi.clone()) } else { (zero.clone(), self.b.idx(shape[d] as i64)) };
+            let (lo, hi) = if is_part {
+                (part.lo.clone(), part.hi.clone())
+            } else {
+                (zero.clone(), self.b.idx(shape[d] as i64))
+            };
             ivs[d] = self.b.for_(&lo, &hi);
             opened += 1;
         }
-        Nest { ivs, opened, part: None }
+        Nest {
+            ivs,
+            opened,
+            part: None,
+        }
     }
 
     /// [`Kernel::begin_parallel`] + [`Kernel::loops`]: the usual outer loop nest of a kernel.
@@ -161,7 +191,7 @@ impl Kernel {
         dims: &[usize],
         ivs: &mut Vec<String>,
         inits: Vec<(String, String)>,
-        step: &mut dyn FnMut(&mut Kernel, &[String], &[String]) -> Vec<String>,
+        step: &mut ReduceStep,
     ) -> Vec<String> {
         let zero = self.b.idx(0);
         let mut loop_dims = Vec::new();
@@ -181,7 +211,7 @@ impl Kernel {
         loop_dims: &[usize],
         ivs: &mut Vec<String>,
         inits: Vec<(String, String)>,
-        step: &mut dyn FnMut(&mut Kernel, &[String], &[String]) -> Vec<String>,
+        step: &mut ReduceStep,
     ) -> Vec<String> {
         let Some((&d, rest)) = loop_dims.split_first() else {
             let vals: Vec<String> = inits.into_iter().map(|(v, _)| v).collect();
@@ -199,10 +229,35 @@ impl Kernel {
 
     /// The `func.func` text of this kernel named `name`.
     pub fn into_func(self, name: &str) -> String {
-        let mut args: Vec<String> = self.params.iter().map(|m| format!("{}: {}", m.name, m.memref_ty())).collect();
+        // The bare-pointer convention rejects multi-dim memrefs with a zero extent: such a
+        // parameter arrives as `memref<0xT>` and is reinterpreted to its view.
+        let mut args = Vec::new();
+        let mut casts = String::new();
+        for m in &self.params {
+            if m.rank() > 1 && m.shape.contains(&0) {
+                let raw = format!("{}_raw: memref<0x{}>", m.name, super::mem_ty(m.dtype));
+                let strides: Vec<String> = (0..m.rank())
+                    .map(|d| m.shape[d + 1..].iter().product::<usize>().to_string())
+                    .collect();
+                let sizes: Vec<String> = m.shape.iter().map(|d| d.to_string()).collect();
+                casts.push_str(&format!(
+                    "    {} = memref.reinterpret_cast {}_raw to offset: [0], sizes: [{}], strides: [{}] : memref<0x{}> to {}\n",
+                    m.name,
+                    m.name,
+                    sizes.join(", "),
+                    strides.join(", "),
+                    super::mem_ty(m.dtype),
+                    m.memref_ty()
+                ));
+                args.push(raw);
+            } else {
+                args.push(format!("{}: {}", m.name, m.memref_ty()));
+            }
+        }
         args.push("%wg: index".into());
         args.push("%nwg: index".into());
         let mut s = format!("  func.func @{name}({}) {{\n", args.join(", "));
+        s.push_str(&casts);
         for l in self.b.finish() {
             s.push_str(&l);
             s.push('\n');
@@ -214,11 +269,22 @@ impl Kernel {
 
 /// The index list of `out_ivs` mapped into an operand of shape `in_shape` broadcast (numpy,
 /// right-aligned) to the output: broadcast dims read index 0.
-pub fn broadcast_index(out_ivs: &[String], in_shape: &[usize], out_shape: &[usize], zero: &str) -> Vec<String> {
+pub fn broadcast_index(
+    out_ivs: &[String],
+    in_shape: &[usize],
+    out_shape: &[usize],
+    zero: &str,
+) -> Vec<String> {
     let off = out_shape.len() - in_shape.len();
     in_shape
         .iter()
         .enumerate()
-        .map(|(i, &n)| if n == 1 && out_shape[off + i] != 1 { zero.to_string() } else { out_ivs[off + i].clone() })
+        .map(|(i, &n)| {
+            if n == 1 && out_shape[off + i] != 1 {
+                zero.to_string()
+            } else {
+                out_ivs[off + i].clone()
+            }
+        })
         .collect()
 }

@@ -1,0 +1,232 @@
+//! The execution plan: which buffer holds each value, one kernel step per op, and the arena
+//! layout of intermediates.
+//!
+//! - Graph inputs/outputs are the caller's buffers; used constants become constant buffers.
+//! - Reshape needs no kernel when its result is not a graph output: it aliases its input's buffer
+//!   (kernels never write their inputs, so aliasing a graph input or constant is safe).
+//! - A graph output is written in place by the kernel producing it when that is a real kernel;
+//!   an output that is a graph input, a constant, an aliasing Reshape result or a value already
+//!   returned gets a copy step at the end of the schedule.
+//! - Intermediates get arena slots by liveness: a slot is taken at its producer's step and freed
+//!   after its last reader's step; first-fit reuse, offsets multiples of `BUFFER_ALIGN`.
+
+use crate::error::{CodegenError, Result};
+use kiln_abi::{align_up, Buffer, BufferKind, TensorSig};
+use kiln_ir::{DType, Graph, NodeIndex, Op, Tensor, ValueRef};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a step computes.
+#[derive(Clone, Debug)]
+pub enum StepKind {
+    /// The kernel of this node.
+    Node(NodeIndex),
+    /// Copy the first buffer into the second (graph outputs that are not written in place).
+    Copy,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedStep {
+    pub kind: StepKind,
+    /// Op name for metadata and errors (`Copy` for copies).
+    pub op_name: String,
+    /// Name of the first value the step writes (for errors).
+    pub value_name: String,
+    /// Buffer ids: the op's inputs then its outputs.
+    pub buffers: Vec<usize>,
+    pub n_in: usize,
+    /// Dtype and shape of each buffer as the kernel sees it, in `buffers` order.
+    pub params: Vec<(DType, Vec<usize>)>,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    pub inputs: Vec<TensorSig>,
+    pub outputs: Vec<TensorSig>,
+    pub buffers: Vec<Buffer>,
+    pub arena_bytes: usize,
+    pub steps: Vec<PlannedStep>,
+    /// Constant tensors in `BufferKind::Constant { index }` order.
+    pub constants: Vec<Arc<Tensor>>,
+}
+
+pub fn plan(graph: &Graph) -> Result<Plan> {
+    let mut p = Planner::default();
+    for (i, n) in graph.inputs().iter().enumerate() {
+        let v = ValueRef::new(*n, 0);
+        let ty = graph.value_type(v);
+        p.inputs.push(sig(graph.value_name(v), ty));
+        let b = p.push(BufferKind::Input { index: i }, ty.size_bytes());
+        p.val_buf.insert(v, b);
+    }
+    // Which value each output buffer is written by in place, and which outputs need a copy.
+    let mut claimed: HashMap<ValueRef, usize> = HashMap::new();
+    let mut copies = Vec::new();
+    for (i, o) in graph.outputs().iter().enumerate() {
+        let ty = graph.value_type(o.value);
+        p.outputs.push(sig(&o.name, ty));
+        let b = p.push(BufferKind::Output { index: i }, ty.size_bytes());
+        let computed = !matches!(
+            graph.node(o.value.node).op,
+            Op::Input { .. } | Op::Constant(_)
+        );
+        if computed && !claimed.contains_key(&o.value) {
+            claimed.insert(o.value, b);
+        } else {
+            copies.push((o.value, b));
+        }
+    }
+    let users = |v: ValueRef| !graph.users_of(v).is_empty() || graph.is_graph_output(v);
+    for n in graph.topo_order()? {
+        let node = graph.node(n);
+        match &node.op {
+            Op::Input { .. } => {}
+            Op::Constant(t) => {
+                let v = ValueRef::new(n, 0);
+                if users(v) {
+                    let b = p.push(
+                        BufferKind::Constant {
+                            index: p.constants.len(),
+                        },
+                        t.ty().size_bytes(),
+                    );
+                    p.constants.push(t.clone());
+                    p.val_buf.insert(v, b);
+                }
+            }
+            Op::Reshape { .. } if !graph.is_graph_output(ValueRef::new(n, 0)) => {
+                let src = graph.inputs_of(n)[0];
+                let b = p.buf_of(graph, src)?;
+                p.val_buf.insert(ValueRef::new(n, 0), b);
+            }
+            op => {
+                let ins = graph.inputs_of(n);
+                let mut buffers = Vec::new();
+                let mut params = Vec::new();
+                for v in &ins {
+                    buffers.push(p.buf_of(graph, *v)?);
+                    let ty = graph.value_type(*v);
+                    params.push((ty.dtype, ty.shape.clone()));
+                }
+                for (port, info) in node.outputs.iter().enumerate() {
+                    let v = ValueRef::new(n, port);
+                    let b = match claimed.get(&v) {
+                        Some(b) => *b,
+                        None => {
+                            let b = p
+                                .push(BufferKind::Intermediate { offset: 0 }, info.ty.size_bytes());
+                            p.def_step.insert(b, p.steps.len());
+                            b
+                        }
+                    };
+                    p.val_buf.insert(v, b);
+                    buffers.push(b);
+                    params.push((info.ty.dtype, info.ty.shape.clone()));
+                }
+                let value_name = node
+                    .outputs
+                    .first()
+                    .map_or(String::new(), |o| o.name.clone());
+                p.steps.push(PlannedStep {
+                    kind: StepKind::Node(n),
+                    op_name: op.name().to_string(),
+                    value_name,
+                    buffers,
+                    n_in: ins.len(),
+                    params,
+                });
+            }
+        }
+    }
+    for (v, dst) in copies {
+        let src = p.buf_of(graph, v)?;
+        let ty = graph.value_type(v);
+        p.steps.push(PlannedStep {
+            kind: StepKind::Copy,
+            op_name: "Copy".into(),
+            value_name: graph.value_name(v).to_string(),
+            buffers: vec![src, dst],
+            n_in: 1,
+            params: vec![(ty.dtype, ty.shape.clone()), (ty.dtype, ty.shape.clone())],
+        });
+    }
+    p.assign_arena();
+    Ok(Plan {
+        inputs: p.inputs,
+        outputs: p.outputs,
+        buffers: p.buffers,
+        arena_bytes: p.arena_bytes,
+        steps: p.steps,
+        constants: p.constants,
+    })
+}
+
+fn sig(name: &str, ty: &kiln_ir::TensorType) -> TensorSig {
+    TensorSig {
+        name: name.to_string(),
+        dtype: ty.dtype.name().to_string(),
+        shape: ty.shape.clone(),
+    }
+}
+
+#[derive(Default)]
+struct Planner {
+    inputs: Vec<TensorSig>,
+    outputs: Vec<TensorSig>,
+    buffers: Vec<Buffer>,
+    val_buf: HashMap<ValueRef, usize>,
+    def_step: HashMap<usize, usize>,
+    steps: Vec<PlannedStep>,
+    constants: Vec<Arc<Tensor>>,
+    arena_bytes: usize,
+}
+
+impl Planner {
+    fn push(&mut self, kind: BufferKind, size_bytes: usize) -> usize {
+        self.buffers.push(Buffer { kind, size_bytes });
+        self.buffers.len() - 1
+    }
+
+    fn buf_of(&self, graph: &Graph, v: ValueRef) -> Result<usize> {
+        self.val_buf.get(&v).copied().ok_or_else(|| {
+            CodegenError::new(format!(
+                "plan: value '{}' is read before it is computed",
+                graph.value_name(v)
+            ))
+        })
+    }
+
+    /// Offsets for intermediates: greedy first fit in step order, freeing after the last read.
+    fn assign_arena(&mut self) {
+        let mut last_use: HashMap<usize, usize> = self.def_step.clone();
+        for (s, st) in self.steps.iter().enumerate() {
+            for b in &st.buffers[..st.n_in] {
+                if let Some(l) = last_use.get_mut(b) {
+                    *l = (*l).max(s);
+                }
+            }
+        }
+        let mut live: Vec<(usize, usize, usize)> = Vec::new(); // (offset, size, buffer)
+        for s in 0..self.steps.len() {
+            let n_in = self.steps[s].n_in;
+            for &b in &self.steps[s].buffers[n_in..] {
+                if self.def_step.get(&b) != Some(&s) {
+                    continue;
+                }
+                let size = align_up(self.buffers[b].size_bytes);
+                live.sort();
+                let mut off = 0;
+                for &(o, sz, _) in &live {
+                    if off + size <= o {
+                        break;
+                    }
+                    off = off.max(o + sz);
+                }
+                live.push((off, size, b));
+                self.buffers[b].kind = BufferKind::Intermediate { offset: off };
+                self.arena_bytes = self.arena_bytes.max(off + size);
+            }
+            live.retain(|(_, _, b)| last_use.get(b).is_none_or(|l| *l > s));
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Compiled vs interpreter: MatMul, Gemm, Conv, MaxPool, AvgPool (shapes, broadcasting,
+//! transposes, strides, pads, dilations, groups) with several workgroup counts.
+
+mod support;
+
+use kiln_ir::{DType, Op};
+use support::*;
+
+#[test]
+fn matmul_shapes_and_broadcasting() {
+    let cases: [(&[usize], &[usize]); 9] = [
+        (&[3, 4], &[4, 5]),
+        (&[1, 4], &[4, 7]),
+        (&[2, 3, 4], &[4, 5]),
+        (&[4], &[4, 5]),
+        (&[3, 4], &[4]),
+        (&[4], &[4]),
+        (&[2, 1, 3, 4], &[3, 4, 2]),
+        (&[4], &[2, 4, 3]),
+        (&[5, 17], &[17, 33]),
+    ];
+    for dt in [DType::F32, DType::F64] {
+        for (sa, sb) in cases {
+            let g = build(
+                &format!("matmul_{dt}_{sa:?}_{sb:?}"),
+                &[ty(dt, sa), ty(dt, sb)],
+                |g, x| node(g, Op::MatMul, &[x[0], x[1]]),
+            );
+            let mut rng = Rng::new(21);
+            let ins = vec![random(&mut rng, dt, sa), random(&mut rng, dt, sb)];
+            check_graph(&g, &ins, 1e-5);
+        }
+    }
+}
+
+#[test]
+fn gemm_alpha_beta_transposes_and_c_shapes() {
+    let (m, k, n) = (3, 5, 4);
+    let c_shapes: [Option<&[usize]>; 5] =
+        [None, Some(&[]), Some(&[4]), Some(&[3, 1]), Some(&[3, 4])];
+    for dt in [DType::F32, DType::F64] {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            for c in c_shapes {
+                let a_shape = if ta { vec![k, m] } else { vec![m, k] };
+                let b_shape = if tb { vec![n, k] } else { vec![k, n] };
+                let mut tys = vec![ty(dt, &a_shape), ty(dt, &b_shape)];
+                if let Some(c) = c {
+                    tys.push(ty(dt, c));
+                }
+                let op = Op::Gemm {
+                    alpha: 0.5,
+                    beta: -1.25,
+                    trans_a: ta,
+                    trans_b: tb,
+                };
+                let g = build(&format!("gemm_{dt}_{ta}_{tb}_{c:?}"), &tys, |g, x| {
+                    node(g, op.clone(), x)
+                });
+                let mut rng = Rng::new(22);
+                let ins: Vec<_> = tys.iter().map(|t| random(&mut rng, dt, &t.shape)).collect();
+                check_graph(&g, &ins, 1e-5);
+            }
+        }
+    }
+    // alpha = 1 without C: no epilogue loop.
+    let g = build(
+        "gemm_plain",
+        &[ty(DType::F32, &[1, 6]), ty(DType::F32, &[6, 9])],
+        |g, x| {
+            node(
+                g,
+                Op::Gemm {
+                    alpha: 1.0,
+                    beta: 1.0,
+                    trans_a: false,
+                    trans_b: false,
+                },
+                x,
+            )
+        },
+    );
+    let mut rng = Rng::new(23);
+    let ins = vec![
+        random(&mut rng, DType::F32, &[1, 6]),
+        random(&mut rng, DType::F32, &[6, 9]),
+    ];
+    check_graph(&g, &ins, 1e-5);
+}
+
+struct ConvCase {
+    x: [usize; 4],
+    w: [usize; 4],
+    strides: [usize; 2],
+    pads: [usize; 4],
+    dilations: [usize; 2],
+    group: usize,
+    bias: bool,
+}
+
+#[test]
+fn conv_strides_pads_dilations_groups() {
+    let cases = [
+        ConvCase {
+            x: [1, 3, 7, 7],
+            w: [4, 3, 3, 3],
+            strides: [1, 1],
+            pads: [0; 4],
+            dilations: [1, 1],
+            group: 1,
+            bias: false,
+        },
+        ConvCase {
+            x: [2, 3, 7, 6],
+            w: [4, 3, 3, 3],
+            strides: [1, 1],
+            pads: [1; 4],
+            dilations: [1, 1],
+            group: 1,
+            bias: true,
+        },
+        ConvCase {
+            x: [1, 2, 9, 8],
+            w: [3, 2, 3, 2],
+            strides: [2, 3],
+            pads: [1, 0, 2, 1],
+            dilations: [1, 1],
+            group: 1,
+            bias: true,
+        },
+        ConvCase {
+            x: [1, 2, 9, 9],
+            w: [2, 2, 3, 3],
+            strides: [1, 2],
+            pads: [2, 2, 2, 2],
+            dilations: [2, 3],
+            group: 1,
+            bias: false,
+        },
+        ConvCase {
+            x: [2, 4, 6, 6],
+            w: [6, 2, 3, 3],
+            strides: [1, 1],
+            pads: [1; 4],
+            dilations: [1, 1],
+            group: 2,
+            bias: true,
+        },
+        ConvCase {
+            x: [1, 4, 5, 5],
+            w: [4, 1, 3, 3],
+            strides: [2, 2],
+            pads: [1; 4],
+            dilations: [1, 1],
+            group: 4,
+            bias: true,
+        },
+        ConvCase {
+            x: [1, 3, 4, 4],
+            w: [5, 3, 1, 1],
+            strides: [1, 1],
+            pads: [0; 4],
+            dilations: [1, 1],
+            group: 1,
+            bias: true,
+        },
+    ];
+    for dt in [DType::F32, DType::F64] {
+        for (i, c) in cases.iter().enumerate() {
+            let mut tys = vec![ty(dt, &c.x), ty(dt, &c.w)];
+            if c.bias {
+                tys.push(ty(dt, &[c.w[0]]));
+            }
+            let op = Op::Conv {
+                strides: c.strides.to_vec(),
+                pads: c.pads.to_vec(),
+                dilations: c.dilations.to_vec(),
+                group: c.group,
+            };
+            let g = build(&format!("conv_{dt}_{i}"), &tys, |g, x| {
+                node(g, op.clone(), x)
+            });
+            let mut rng = Rng::new(30 + i as u64);
+            let ins: Vec<_> = tys.iter().map(|t| random(&mut rng, dt, &t.shape)).collect();
+            check_graph(&g, &ins, 1e-5);
+        }
+    }
+}
+
+#[test]
+fn pools_with_pads_strides_dilations() {
+    type Case = ([usize; 2], [usize; 2], [usize; 4], [usize; 2]); // kernel, strides, pads, dilations
+    let cases: [Case; 5] = [
+        ([2, 2], [2, 2], [0; 4], [1, 1]),
+        ([3, 3], [1, 1], [1; 4], [1, 1]),
+        ([3, 2], [2, 1], [1, 0, 2, 1], [1, 1]),
+        ([2, 2], [1, 2], [1, 1, 1, 1], [2, 2]),
+        ([1, 1], [1, 1], [0; 4], [1, 1]),
+    ];
+    for dt in [DType::F32, DType::F64] {
+        for (i, (k, s, p, d)) in cases.iter().enumerate() {
+            let x = ty(dt, &[2, 3, 7, 8]);
+            let g = build(
+                &format!("pool_{dt}_{i}"),
+                std::slice::from_ref(&x),
+                |g, x| {
+                    let mut outs = vec![
+                        node(
+                            g,
+                            Op::MaxPool {
+                                kernel: k.to_vec(),
+                                strides: s.to_vec(),
+                                pads: p.to_vec(),
+                                dilations: d.to_vec(),
+                            },
+                            &[x[0]],
+                        )[0],
+                    ];
+                    if *d == [1, 1] {
+                        for cip in [false, true] {
+                            let op = Op::AvgPool {
+                                kernel: k.to_vec(),
+                                strides: s.to_vec(),
+                                pads: p.to_vec(),
+                                count_include_pad: cip,
+                            };
+                            outs.push(node(g, op, &[x[0]])[0]);
+                        }
+                    }
+                    outs
+                },
+            );
+            // All-negative inputs: a padded cell winning a max would show up as 0.
+            let mut rng = Rng::new(40 + i as u64);
+            let xv = random_in(&mut rng, dt, &x.shape, -3.0, -0.5);
+            check_graph(&g, &[xv], 1e-5);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Op importers, one file per ONNX op family; `registry.rs` maps op types to them.
+
+pub mod batch_norm;
+pub mod cast;
+pub mod constant;
+pub mod conv;
+pub mod elementwise;
+pub mod gather;
+pub mod gemm;
+pub mod identity;
+pub mod layer_norm;
+pub mod lrn;
+pub mod matmul;
+pub mod pool;
+pub mod reduce;
+pub mod shape_ops;
+pub mod slice;
+pub mod softmax;
+pub mod split;
+pub mod where_;
+pub mod window;
+
+/// numpy broadcast of two shapes, or `None` when they are incompatible.
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let r = a.len().max(b.len());
+    let mut out = vec![0; r];
+    for i in 0..r {
+        let da = if i + a.len() >= r { a[i + a.len() - r] } else { 1 };
+        let db = if i + b.len() >= r { b[i + b.len() - r] } else { 1 };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// Product of dims (element count).
+pub fn product(dims: &[usize]) -> usize {
+    dims.iter().product()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast() {
+        assert_eq!(broadcast_shapes(&[2, 1, 3], &[4, 1]), Some(vec![2, 4, 3]));
+        assert_eq!(broadcast_shapes(&[], &[5]), Some(vec![5]));
+        assert_eq!(broadcast_shapes(&[2, 3], &[4, 3]), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! The one table from ONNX op type (default domain) to importer, and the up-front scan that
+//! reports every unsupported op of a model in one error.
+
+use crate::context::Importer;
+use crate::error::{ImportError, Result};
+use crate::ops::{
+    batch_norm, cast, constant, conv, elementwise, gather, gemm, identity, layer_norm, lrn, matmul, pool, reduce,
+    shape_ops, slice, softmax, split, where_,
+};
+use crate::proto::NodeProto;
+use std::collections::{BTreeMap, HashMap};
+
+/// ONNX op type -> importer, for the default domain ("" or "ai.onnx").
+pub fn registry() -> HashMap<&'static str, Importer> {
+    let table: &[(&'static str, Importer)] = &[
+        ("Add", elementwise::add),
+        ("AveragePool", pool::average_pool),
+        ("BatchNormalization", batch_norm::batch_norm),
+        ("Cast", cast::cast),
+        ("Concat", shape_ops::concat),
+        ("Constant", constant::constant),
+        ("ConstantOfShape", constant::constant_of_shape),
+        ("Conv", conv::conv),
+        ("Div", elementwise::div),
+        ("Dropout", identity::dropout),
+        ("Equal", elementwise::equal),
+        ("Erf", elementwise::erf),
+        ("Exp", elementwise::exp),
+        ("Expand", shape_ops::expand),
+        ("Flatten", shape_ops::flatten),
+        ("Gather", gather::gather),
+        ("Gemm", gemm::gemm),
+        ("GlobalAveragePool", pool::global_average_pool),
+        ("Identity", identity::identity),
+        ("LayerNormalization", layer_norm::layer_norm),
+        ("LRN", lrn::lrn),
+        ("Log", elementwise::log),
+        ("MatMul", matmul::matmul),
+        ("MaxPool", pool::max_pool),
+        ("Mul", elementwise::mul),
+        ("Neg", elementwise::neg),
+        ("Pow", elementwise::pow),
+        ("Reciprocal", elementwise::reciprocal),
+        ("ReduceMean", reduce::reduce_mean),
+        ("ReduceSum", reduce::reduce_sum),
+        ("Relu", elementwise::relu),
+        ("Reshape", shape_ops::reshape),
+        ("Shape", shape_ops::shape),
+        ("Sigmoid", elementwise::sigmoid),
+        ("Slice", slice::slice),
+        ("Softmax", softmax::softmax),
+        ("Split", split::split),
+        ("Sqrt", elementwise::sqrt),
+        ("Squeeze", shape_ops::squeeze),
+        ("Sub", elementwise::sub),
+        ("Sum", elementwise::sum),
+        ("Tanh", elementwise::tanh),
+        ("Transpose", shape_ops::transpose),
+        ("Unsqueeze", shape_ops::unsqueeze),
+        ("Where", where_::where_),
+    ];
+    table.iter().copied().collect()
+}
+
+/// Whether `domain` names the default ONNX domain.
+pub fn is_default_domain(domain: &str) -> bool {
+    domain.is_empty() || domain == "ai.onnx"
+}
+
+/// Fail with one error listing every op of `nodes` that has no importer: op type, domain,
+/// opset and node names, e.g.
+/// `unsupported ops: NonZero (ai.onnx opset 13; nodes: nz1, nz2), Foo (com.example opset 1; nodes: f)`.
+pub fn check_supported(
+    nodes: &[NodeProto],
+    reg: &HashMap<&'static str, Importer>,
+    opsets: &HashMap<String, i64>,
+) -> Result<()> {
+    // (op type, domain) -> node names, in first-seen order of op types.
+    let mut missing: BTreeMap<(usize, String, String), Vec<String>> = BTreeMap::new();
+    let mut first_seen: HashMap<(String, String), usize> = HashMap::new();
+    for node in nodes {
+        let domain = if is_default_domain(node.domain()) { "ai.onnx" } else { node.domain() };
+        if domain == "ai.onnx" && reg.contains_key(node.op_type()) {
+            continue;
+        }
+        let key = (node.op_type().to_string(), domain.to_string());
+        let n = first_seen.len();
+        let order = *first_seen.entry(key.clone()).or_insert(n);
+        let label = match (node.name(), node.output.first()) {
+            ("", Some(out)) => format!("unnamed producing '{out}'"),
+            ("", None) => "unnamed".to_string(),
+            (name, _) => name.to_string(),
+        };
+        missing.entry((order, key.0, key.1)).or_default().push(label);
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<String> = missing
+        .into_iter()
+        .map(|((_, op, domain), names)| {
+            let lookup = if domain == "ai.onnx" { "" } else { domain.as_str() };
+            let opset = opsets.get(lookup).map_or("?".to_string(), |v| v.to_string());
+            format!("{op} ({domain} opset {opset}; nodes: {})", names.join(", "))
+        })
+        .collect();
+    Err(ImportError::new(format!("unsupported ops: {}", parts.join(", "))))
+}

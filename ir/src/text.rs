@@ -1,1 +1,0 @@
-//! IR text format: printer and parser (TODO)

@@ -1,0 +1,208 @@
+//! The attribute table of the text format, one arm per op on each side: [`print_attrs`] gives
+//! an op's attributes in their fixed printing order, [`build_op`] rebuilds the op from its text
+//! name and the parsed `{key = value}` pairs (every attribute required, none unknown).
+
+use super::num::{fmt_f32, parse_f32};
+use crate::dtype::DType;
+use crate::error::{IrError, Result};
+use crate::op::{BinaryOp, Op, ReduceOp, UnaryOp};
+use std::collections::BTreeMap;
+
+fn list<T: ToString>(v: &[T]) -> String {
+    format!("[{}]", v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "))
+}
+
+/// The op's attributes as (key, value text), in printing order; empty for attribute-less ops.
+pub fn print_attrs(op: &Op) -> Vec<(&'static str, String)> {
+    match op {
+        Op::Input { .. } | Op::Constant(_) | Op::Unary(_) | Op::Binary(_) | Op::Where | Op::MatMul => vec![],
+        Op::Cast { to } => vec![("to", to.name().into())],
+        Op::Gemm { alpha, beta, trans_a, trans_b } => vec![
+            ("alpha", fmt_f32(*alpha)),
+            ("beta", fmt_f32(*beta)),
+            ("trans_a", trans_a.to_string()),
+            ("trans_b", trans_b.to_string()),
+        ],
+        Op::Softmax { axis } => vec![("axis", axis.to_string())],
+        Op::LayerNorm { axis, epsilon } => vec![("axis", axis.to_string()), ("epsilon", fmt_f32(*epsilon))],
+        Op::BatchNorm { epsilon } => vec![("epsilon", fmt_f32(*epsilon))],
+        Op::Reduce { axes, keep_dims, .. } => vec![("axes", list(axes)), ("keep_dims", keep_dims.to_string())],
+        Op::Reshape { shape } => vec![("shape", list(shape))],
+        Op::Transpose { perm } => vec![("perm", list(perm))],
+        Op::Concat { axis } => vec![("axis", axis.to_string())],
+        Op::Split { axis, sizes } => vec![("axis", axis.to_string()), ("sizes", list(sizes))],
+        Op::Slice { axes, starts, ends, steps } => {
+            vec![("axes", list(axes)), ("starts", list(starts)), ("ends", list(ends)), ("steps", list(steps))]
+        }
+        Op::Gather { axis } => vec![("axis", axis.to_string())],
+        Op::Expand { shape } => vec![("shape", list(shape))],
+        Op::Conv { strides, pads, dilations, group } => vec![
+            ("strides", list(strides)),
+            ("pads", list(pads)),
+            ("dilations", list(dilations)),
+            ("group", group.to_string()),
+        ],
+        Op::MaxPool { kernel, strides, pads, dilations } => vec![
+            ("kernel", list(kernel)),
+            ("strides", list(strides)),
+            ("pads", list(pads)),
+            ("dilations", list(dilations)),
+        ],
+        Op::AvgPool { kernel, strides, pads, count_include_pad } => vec![
+            ("kernel", list(kernel)),
+            ("strides", list(strides)),
+            ("pads", list(pads)),
+            ("count_include_pad", count_include_pad.to_string()),
+        ],
+    }
+}
+
+/// A parsed attribute value: one word (number, bool, dtype) or a list of words.
+#[derive(Clone, Debug)]
+pub enum AttrVal {
+    Word(String),
+    List(Vec<String>),
+}
+
+/// The `{key = value}` pairs of one node, consumed by [`build_op`].
+pub struct Attrs {
+    pub line: usize,
+    pub op: String,
+    pub map: BTreeMap<String, AttrVal>,
+}
+
+impl Attrs {
+    fn err(&self, msg: String) -> IrError {
+        IrError::Parse { line: self.line, msg: format!("{}: {msg}", self.op) }
+    }
+
+    fn take(&mut self, key: &str) -> Result<AttrVal> {
+        self.map.remove(key).ok_or_else(|| self.err(format!("missing attribute '{key}'")))
+    }
+
+    fn word(&mut self, key: &str) -> Result<String> {
+        match self.take(key)? {
+            AttrVal::Word(w) => Ok(w),
+            AttrVal::List(_) => Err(self.err(format!("attribute '{key}' must be a single value, not a list"))),
+        }
+    }
+
+    fn words(&mut self, key: &str) -> Result<Vec<String>> {
+        match self.take(key)? {
+            AttrVal::List(v) => Ok(v),
+            AttrVal::Word(_) => Err(self.err(format!("attribute '{key}' must be a list [..]"))),
+        }
+    }
+
+    fn conv<T>(&self, key: &str, w: &str, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
+        f(w).ok_or_else(|| self.err(format!("attribute '{key}': expected {what}, found '{w}'")))
+    }
+
+    fn usize(&mut self, key: &str) -> Result<usize> {
+        let w = self.word(key)?;
+        self.conv(key, &w, "a non-negative integer", |s| s.parse().ok())
+    }
+
+    fn f32(&mut self, key: &str) -> Result<f32> {
+        let w = self.word(key)?;
+        self.conv(key, &w, "a float", parse_f32)
+    }
+
+    fn bool(&mut self, key: &str) -> Result<bool> {
+        let w = self.word(key)?;
+        self.conv(key, &w, "true or false", |s| s.parse().ok())
+    }
+
+    fn dtype(&mut self, key: &str) -> Result<DType> {
+        let w = self.word(key)?;
+        self.conv(key, &w, "a dtype (f32, f64, i32, i64, bool)", DType::from_name)
+    }
+
+    fn usizes(&mut self, key: &str) -> Result<Vec<usize>> {
+        let ws = self.words(key)?;
+        ws.iter().map(|w| self.conv(key, w, "a non-negative integer", |s| s.parse().ok())).collect()
+    }
+
+    fn i64s(&mut self, key: &str) -> Result<Vec<i64>> {
+        let ws = self.words(key)?;
+        ws.iter().map(|w| self.conv(key, w, "an integer", |s| s.parse().ok())).collect()
+    }
+}
+
+/// Rebuild an op from its text name and attributes.
+pub fn build_op(mut a: Attrs) -> Result<Op> {
+    let unary = |u| Ok(Op::Unary(u));
+    let binary = |b| Ok(Op::Binary(b));
+    let op: Result<Op> = match a.op.as_str() {
+        "Neg" => unary(UnaryOp::Neg),
+        "Sqrt" => unary(UnaryOp::Sqrt),
+        "Reciprocal" => unary(UnaryOp::Reciprocal),
+        "Exp" => unary(UnaryOp::Exp),
+        "Log" => unary(UnaryOp::Log),
+        "Erf" => unary(UnaryOp::Erf),
+        "Tanh" => unary(UnaryOp::Tanh),
+        "Sigmoid" => unary(UnaryOp::Sigmoid),
+        "Relu" => unary(UnaryOp::Relu),
+        "Add" => binary(BinaryOp::Add),
+        "Sub" => binary(BinaryOp::Sub),
+        "Mul" => binary(BinaryOp::Mul),
+        "Div" => binary(BinaryOp::Div),
+        "Pow" => binary(BinaryOp::Pow),
+        "Equal" => binary(BinaryOp::Equal),
+        "Where" => Ok(Op::Where),
+        "MatMul" => Ok(Op::MatMul),
+        "Cast" => Ok(Op::Cast { to: a.dtype("to")? }),
+        "Gemm" => Ok(Op::Gemm {
+            alpha: a.f32("alpha")?,
+            beta: a.f32("beta")?,
+            trans_a: a.bool("trans_a")?,
+            trans_b: a.bool("trans_b")?,
+        }),
+        "Softmax" => Ok(Op::Softmax { axis: a.usize("axis")? }),
+        "LayerNorm" => Ok(Op::LayerNorm { axis: a.usize("axis")?, epsilon: a.f32("epsilon")? }),
+        "BatchNorm" => Ok(Op::BatchNorm { epsilon: a.f32("epsilon")? }),
+        "ReduceSum" | "ReduceMean" => Ok(Op::Reduce {
+            op: if a.op == "ReduceSum" { ReduceOp::Sum } else { ReduceOp::Mean },
+            axes: a.usizes("axes")?,
+            keep_dims: a.bool("keep_dims")?,
+        }),
+        "Reshape" => Ok(Op::Reshape { shape: a.usizes("shape")? }),
+        "Transpose" => Ok(Op::Transpose { perm: a.usizes("perm")? }),
+        "Concat" => Ok(Op::Concat { axis: a.usize("axis")? }),
+        "Split" => Ok(Op::Split { axis: a.usize("axis")?, sizes: a.usizes("sizes")? }),
+        "Slice" => Ok(Op::Slice {
+            axes: a.usizes("axes")?,
+            starts: a.i64s("starts")?,
+            ends: a.i64s("ends")?,
+            steps: a.i64s("steps")?,
+        }),
+        "Gather" => Ok(Op::Gather { axis: a.usize("axis")? }),
+        "Expand" => Ok(Op::Expand { shape: a.usizes("shape")? }),
+        "Conv" => Ok(Op::Conv {
+            strides: a.usizes("strides")?,
+            pads: a.usizes("pads")?,
+            dilations: a.usizes("dilations")?,
+            group: a.usize("group")?,
+        }),
+        "MaxPool" => Ok(Op::MaxPool {
+            kernel: a.usizes("kernel")?,
+            strides: a.usizes("strides")?,
+            pads: a.usizes("pads")?,
+            dilations: a.usizes("dilations")?,
+        }),
+        "AvgPool" => Ok(Op::AvgPool {
+            kernel: a.usizes("kernel")?,
+            strides: a.usizes("strides")?,
+            pads: a.usizes("pads")?,
+            count_include_pad: a.bool("count_include_pad")?,
+        }),
+        "Input" => Err(a.err("graph inputs are declared in the graph header, not as nodes".into())),
+        "Constant" => Err(a.err("constants are written `= Constant dense<[...]>`".into())),
+        other => Err(IrError::Parse { line: a.line, msg: format!("unknown op '{other}'") }),
+    };
+    let op = op?;
+    if let Some(k) = a.map.keys().next() {
+        return Err(a.err(format!("unknown attribute '{k}'")));
+    }
+    Ok(op)
+}
