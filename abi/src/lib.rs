@@ -12,6 +12,10 @@
 //! `1..=max_workgroups`. Workgroups of one step are independent; steps run one after another.
 //! The same model serves a CPU thread pool now and GPU grids later. See docs/abi.md.
 
+pub mod dtype;
+
+pub use dtype::DType;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -132,6 +136,45 @@ impl Metadata {
         serde_json::from_str(s)
     }
 }
+
+/// The ISA features (LLVM names without '+') a kiln compiler may record in
+/// [`Target::features`]. Every runtime must be able to check each of these on the loading CPU.
+pub const RECORDED_FEATURES: &[&str] = &[
+    "sse2",
+    "sse3",
+    "ssse3",
+    "sse4.1",
+    "sse4.2",
+    "popcnt",
+    "sse4a",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "bmi",
+    "bmi2",
+    "lzcnt",
+    "movbe",
+    "avx512f",
+    "avx512cd",
+    "avx512bw",
+    "avx512dq",
+    "avx512vl",
+    "avx512vnni",
+    "avx512bf16",
+    "avx512fp16",
+    "avx512vbmi",
+    "avx512vbmi2",
+    "avx512ifma",
+    "avx512bitalg",
+    "avx512vpopcntdq",
+    "gfni",
+    "vaes",
+    "vpclmulqdq",
+    "amx-tile",
+    "amx-int8",
+    "amx-bf16",
+];
 
 /// Round `n` up to a multiple of [`BUFFER_ALIGN`].
 pub fn align_up(n: usize) -> usize {

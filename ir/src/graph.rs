@@ -12,8 +12,8 @@ use crate::types::TensorType;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Name and type of one value (one output of a node).
@@ -234,8 +234,7 @@ impl Graph {
 
     /// Input ports of node `n` as recorded on the edges (sorted), for the verifier.
     pub fn input_ports(&self, n: NodeIndex) -> Vec<usize> {
-        let mut ps: Vec<usize> =
-            self.g.edges_directed(n, Direction::Incoming).map(|e| e.weight().dst_port).collect();
+        let mut ps: Vec<usize> = self.g.edges_directed(n, Direction::Incoming).map(|e| e.weight().dst_port).collect();
         ps.sort();
         ps
     }

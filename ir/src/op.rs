@@ -43,7 +43,9 @@ pub enum ReduceOp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     /// Graph input number `index` (no inputs).
-    Input { index: usize },
+    Input {
+        index: usize,
+    },
     /// A constant (weights, folded shapes). The tensor is shared, never copied by passes.
     Constant(Arc<Tensor>),
     /// Elementwise float op, one input, same type out.
@@ -53,40 +55,91 @@ pub enum Op {
     /// `Where(cond: bool, x, y)`, numpy broadcasting of all three.
     Where,
     /// Elementwise conversion to `to` (float->int truncates toward zero; x != 0 -> bool).
-    Cast { to: DType },
+    Cast {
+        to: DType,
+    },
     /// numpy `matmul` semantics (rank >= 1, batch dims broadcast; rank-1 operands promoted).
     MatMul,
     /// `alpha * op(A) @ op(B) + beta * C`, A and B rank 2, C optional and broadcast to [M, N].
-    Gemm { alpha: f32, beta: f32, trans_a: bool, trans_b: bool },
+    Gemm {
+        alpha: f32,
+        beta: f32,
+        trans_a: bool,
+        trans_b: bool,
+    },
     /// Softmax along one axis (ONNX >= 13 semantics; older opsets are rewritten at import).
-    Softmax { axis: usize },
+    Softmax {
+        axis: usize,
+    },
     /// `(x - mean) / sqrt(var + eps) * scale (+ bias)`, normalizing over dims `axis..rank`;
     /// inputs `x, scale[, bias]`, scale/bias broadcast against the normalized dims.
-    LayerNorm { axis: usize, epsilon: f32 },
+    LayerNorm {
+        axis: usize,
+        epsilon: f32,
+    },
     /// Inference batch norm over dim 1: inputs `x, scale, bias, mean, var` (each `[C]`).
-    BatchNorm { epsilon: f32 },
+    BatchNorm {
+        epsilon: f32,
+    },
     /// Reduction over `axes` (sorted, unique; empty means none is reduced).
-    Reduce { op: ReduceOp, axes: Vec<usize>, keep_dims: bool },
+    Reduce {
+        op: ReduceOp,
+        axes: Vec<usize>,
+        keep_dims: bool,
+    },
     /// Same elements, new static shape (Reshape, Flatten, Squeeze and Unsqueeze import as this).
-    Reshape { shape: Vec<usize> },
-    Transpose { perm: Vec<usize> },
-    Concat { axis: usize },
+    Reshape {
+        shape: Vec<usize>,
+    },
+    Transpose {
+        perm: Vec<usize>,
+    },
+    Concat {
+        axis: usize,
+    },
     /// One output per entry of `sizes` (which sum to the input's extent along `axis`).
-    Split { axis: usize, sizes: Vec<usize> },
+    Split {
+        axis: usize,
+        sizes: Vec<usize>,
+    },
     /// Strided slice, normalized: for each listed axis, `start` is a valid index (or the empty
     /// range's position) and `end` is exclusive (may be -1 for negative steps running to 0).
-    Slice { axes: Vec<usize>, starts: Vec<i64>, ends: Vec<i64>, steps: Vec<i64> },
+    Slice {
+        axes: Vec<usize>,
+        starts: Vec<i64>,
+        ends: Vec<i64>,
+        steps: Vec<i64>,
+    },
     /// `Gather(data, indices)` along `axis`; negative indices count from the end.
-    Gather { axis: usize },
+    Gather {
+        axis: usize,
+    },
     /// Broadcast the input to a static `shape` (numpy rules; the result shape is recorded here).
-    Expand { shape: Vec<usize> },
+    Expand {
+        shape: Vec<usize>,
+    },
     /// 2-D convolution, NCHW, inputs `x, w[, b]`; `pads` = [top, left, bottom, right].
-    Conv { strides: Vec<usize>, pads: Vec<usize>, dilations: Vec<usize>, group: usize },
+    Conv {
+        strides: Vec<usize>,
+        pads: Vec<usize>,
+        dilations: Vec<usize>,
+        group: usize,
+    },
     /// 2-D max pooling, NCHW; `pads` = [top, left, bottom, right]; padded cells never win.
-    MaxPool { kernel: Vec<usize>, strides: Vec<usize>, pads: Vec<usize>, dilations: Vec<usize> },
+    MaxPool {
+        kernel: Vec<usize>,
+        strides: Vec<usize>,
+        pads: Vec<usize>,
+        dilations: Vec<usize>,
+    },
     /// 2-D average pooling, NCHW; divides by the window size including pads when
     /// `count_include_pad`, else by the count of real cells.
-    AvgPool { kernel: Vec<usize>, strides: Vec<usize>, pads: Vec<usize>, count_include_pad: bool },
+    AvgPool {
+        kernel: Vec<usize>,
+        strides: Vec<usize>,
+        pads: Vec<usize>,
+        count_include_pad: bool,
+    },
 }
 
 impl Op {

@@ -159,9 +159,8 @@ impl PartialEq for Tensor {
 
 fn arr<T>(shape: &[usize], data: Vec<T>) -> Result<ArcArray<T, IxDyn>> {
     let n = data.len();
-    ArcArray::from_shape_vec(IxDyn(shape), data).map_err(|_| {
-        IrError::Eval(format!("{n} elements do not fill shape {shape:?}"))
-    })
+    ArcArray::from_shape_vec(IxDyn(shape), data)
+        .map_err(|_| IrError::Eval(format!("{n} elements do not fill shape {shape:?}")))
 }
 
 fn chunks<T, const N: usize>(bytes: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {

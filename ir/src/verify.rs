@@ -34,7 +34,12 @@ pub fn verify(graph: &Graph) -> Result<()> {
         let ins = graph.inputs_of(n);
         for v in &ins {
             if v.port >= graph.node(v.node).outputs.len() {
-                return Err(IrError::Verify(format!("{}: reads output {} of a node with {} outputs", what(), v.port, graph.node(v.node).outputs.len())));
+                return Err(IrError::Verify(format!(
+                    "{}: reads output {} of a node with {} outputs",
+                    what(),
+                    v.port,
+                    graph.node(v.node).outputs.len()
+                )));
             }
         }
         match &node.op {
@@ -45,7 +50,11 @@ pub fn verify(graph: &Graph) -> Result<()> {
             }
             Op::Constant(t) => {
                 if node.outputs.len() != 1 || node.outputs[0].ty != t.ty() {
-                    return Err(IrError::Verify(format!("{}: declared type does not match the tensor {}", what(), t.ty())));
+                    return Err(IrError::Verify(format!(
+                        "{}: declared type does not match the tensor {}",
+                        what(),
+                        t.ty()
+                    )));
                 }
             }
             op => {
@@ -54,7 +63,12 @@ pub fn verify(graph: &Graph) -> Result<()> {
                 let recorded: Vec<_> = node.outputs.iter().map(|o| o.ty.clone()).collect();
                 if inferred != recorded {
                     let show = |v: &[crate::TensorType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
-                    return Err(IrError::Verify(format!("{}: recorded types ({}) differ from inferred ({})", what(), show(&recorded), show(&inferred))));
+                    return Err(IrError::Verify(format!(
+                        "{}: recorded types ({}) differ from inferred ({})",
+                        what(),
+                        show(&recorded),
+                        show(&inferred)
+                    )));
                 }
             }
         }

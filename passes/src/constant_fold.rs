@@ -20,7 +20,8 @@ impl Pass for ConstantFold {
     }
 
     fn run(&self, graph: &mut Graph) -> Result<bool, PassError> {
-        let order = graph.topo_order().map_err(|e| PassError::Failed { pass: self.name().into(), msg: e.to_string() })?;
+        let order =
+            graph.topo_order().map_err(|e| PassError::Failed { pass: self.name().into(), msg: e.to_string() })?;
         let mut changed = false;
         for n in order {
             let node = graph.node(n);

@@ -23,8 +23,14 @@ fn seeded_inputs(g: &Graph, seed: u64) -> Vec<Tensor> {
             let ty = g.value_type(v);
             let n = ty.num_elements();
             match ty.dtype {
-                DType::F32 => Tensor::from_f32(&ty.shape, (0..n).map(|_| (next() >> 40) as f32 / (1u64 << 22) as f32 - 2.0).collect()),
-                DType::F64 => Tensor::from_f64(&ty.shape, (0..n).map(|_| (next() >> 11) as f64 / (1u64 << 51) as f64 - 2.0).collect()),
+                DType::F32 => Tensor::from_f32(
+                    &ty.shape,
+                    (0..n).map(|_| (next() >> 40) as f32 / (1u64 << 22) as f32 - 2.0).collect(),
+                ),
+                DType::F64 => Tensor::from_f64(
+                    &ty.shape,
+                    (0..n).map(|_| (next() >> 11) as f64 / (1u64 << 51) as f64 - 2.0).collect(),
+                ),
                 DType::I32 => Tensor::from_i32(&ty.shape, (0..n).map(|_| (next() % 4) as i32).collect()),
                 DType::I64 => Tensor::from_i64(&ty.shape, (0..n).map(|_| (next() % 4) as i64).collect()),
                 DType::Bool => Tensor::from_bool(&ty.shape, (0..n).map(|k| k % 2 == 0).collect()),
@@ -68,7 +74,8 @@ fn run_case(path: &Path) {
     let opts = PipelineOptions { verify_each: true, ..Default::default() };
     let runs = run_passes(&mut after, &passes, &opts).unwrap_or_else(|e| panic!("{case}: {e}"));
     assert_equivalent(&before, &after, &case);
-    let changed: Vec<String> = runs.iter().map(|r| format!("{}: {}", r.pass, if r.changed { "changed" } else { "unchanged" })).collect();
+    let changed: Vec<String> =
+        runs.iter().map(|r| format!("{}: {}", r.pass, if r.changed { "changed" } else { "unchanged" })).collect();
     let out = format!("// {}\n{}", changed.join(", "), kiln_ir::text::print(&after));
     insta::with_settings!({ snapshot_suffix => case.clone(), prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("pass", out);
@@ -78,7 +85,11 @@ fn run_case(path: &Path) {
 #[test]
 fn pass_cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "kir")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kir"))
+        .collect();
     files.sort();
     assert!(!files.is_empty(), "no cases in {}", dir.display());
     for f in files {

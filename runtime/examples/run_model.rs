@@ -16,33 +16,17 @@ fn pattern(info: &TensorInfo, k: usize) -> HostTensor {
     let v = |i: usize| ((i * 7 + k * 3) % 17) as i64 - 8;
     let shape = info.shape.clone();
     match info.dtype {
-        DType::F32 => HostTensor::from_f32(
-            shape,
-            &(0..n).map(|i| v(i) as f32 * 0.125).collect::<Vec<_>>(),
-        ),
-        DType::F64 => HostTensor::from_f64(
-            shape,
-            &(0..n).map(|i| v(i) as f64 * 0.125).collect::<Vec<_>>(),
-        ),
+        DType::F32 => HostTensor::from_f32(shape, &(0..n).map(|i| v(i) as f32 * 0.125).collect::<Vec<_>>()),
+        DType::F64 => HostTensor::from_f64(shape, &(0..n).map(|i| v(i) as f64 * 0.125).collect::<Vec<_>>()),
         DType::I32 => HostTensor::from_i32(shape, &(0..n).map(|i| v(i) as i32).collect::<Vec<_>>()),
         DType::I64 => HostTensor::from_i64(shape, &(0..n).map(v).collect::<Vec<_>>()),
-        DType::Bool => {
-            HostTensor::from_bool(shape, &(0..n).map(|i| (i + k) % 2 == 1).collect::<Vec<_>>())
-        }
+        DType::Bool => HostTensor::from_bool(shape, &(0..n).map(|i| (i + k) % 2 == 1).collect::<Vec<_>>()),
     }
 }
 
 fn file_name(name: &str) -> String {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' }).collect();
     format!("{safe}.raw")
 }
 
@@ -53,9 +37,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
     while let Some(a) = it.next() {
         if a == "--threads" {
             let n = it.next().ok_or("--threads needs a value")?;
-            threads = n
-                .parse()
-                .map_err(|_| format!("--threads: not a number: {n}"))?;
+            threads = n.parse().map_err(|_| format!("--threads: not a number: {n}"))?;
         } else {
             positional.push(a);
         }
@@ -67,11 +49,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
     let out_dir = PathBuf::from(&positional[1]);
     let raw = &positional[2..];
     if !raw.is_empty() && raw.len() != model.inputs().len() {
-        return Err(format!(
-            "the model has {} inputs, {} .raw files given",
-            model.inputs().len(),
-            raw.len()
-        ));
+        return Err(format!("the model has {} inputs, {} .raw files given", model.inputs().len(), raw.len()));
     }
     let mut inputs = Vec::new();
     for (k, info) in model.inputs().iter().enumerate() {

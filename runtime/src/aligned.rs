@@ -17,9 +17,7 @@ impl AlignedBuf {
         let layout = Layout::from_size_align(len.max(BUFFER_ALIGN), BUFFER_ALIGN).ok()?;
         // SAFETY: the layout has a nonzero size.
         let raw = unsafe { alloc_zeroed(layout) };
-        let Some(ptr) = NonNull::new(raw) else {
-            handle_alloc_error(layout)
-        };
+        let Some(ptr) = NonNull::new(raw) else { handle_alloc_error(layout) };
         Some(AlignedBuf { ptr, layout })
     }
 
@@ -33,9 +31,7 @@ impl AlignedBuf {
     /// The bytes `offset..offset + len`.
     #[cfg(test)]
     pub(crate) fn slice(&self, offset: usize, len: usize) -> &[u8] {
-        assert!(offset
-            .checked_add(len)
-            .is_some_and(|end| end <= self.layout.size()));
+        assert!(offset.checked_add(len).is_some_and(|end| end <= self.layout.size()));
         // SAFETY: bounds checked above; the block is initialized (zeroed) memory.
         unsafe { std::slice::from_raw_parts(self.at(offset), len) }
     }
@@ -43,9 +39,7 @@ impl AlignedBuf {
     /// The bytes `offset..offset + len`, writable.
     #[cfg(test)]
     pub(crate) fn slice_mut(&mut self, offset: usize, len: usize) -> &mut [u8] {
-        assert!(offset
-            .checked_add(len)
-            .is_some_and(|end| end <= self.layout.size()));
+        assert!(offset.checked_add(len).is_some_and(|end| end <= self.layout.size()));
         // SAFETY: bounds checked above; `&mut self` makes the borrow unique.
         unsafe { std::slice::from_raw_parts_mut(self.at(offset), len) }
     }

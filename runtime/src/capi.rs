@@ -85,9 +85,7 @@ pub unsafe extern "C" fn kiln_model_load(path: *const c_char, threads: c_int) ->
             return ptr::null_mut();
         }
         if threads < 0 {
-            set_error(&format!(
-                "kiln_model_load: threads must be >= 0, got {threads}"
-            ));
+            set_error(&format!("kiln_model_load: threads must be >= 0, got {threads}"));
             return ptr::null_mut();
         }
         // SAFETY: non-null NUL-terminated string (caller contract).
@@ -100,11 +98,7 @@ pub unsafe extern "C" fn kiln_model_load(path: *const c_char, threads: c_int) ->
             Ok(model) => {
                 let inputs = model.inputs().iter().map(CTensorInfo::new).collect();
                 let outputs = model.outputs().iter().map(CTensorInfo::new).collect();
-                Box::into_raw(Box::new(KilnModel {
-                    model,
-                    inputs,
-                    outputs,
-                }))
+                Box::into_raw(Box::new(KilnModel { model, inputs, outputs }))
             }
             Err(e) => {
                 set_error(&e.to_string());
@@ -141,25 +135,13 @@ unsafe fn model_ref<'a>(model: *const KilnModel, func: &str) -> Option<&'a KilnM
 
 /// # Safety
 /// `model` is NULL or a live model.
-unsafe fn tensor<'a>(
-    model: *const KilnModel,
-    output: bool,
-    i: usize,
-    func: &str,
-) -> Option<&'a CTensorInfo> {
+unsafe fn tensor<'a>(model: *const KilnModel, output: bool, i: usize, func: &str) -> Option<&'a CTensorInfo> {
     // SAFETY: caller contract.
     let m = unsafe { model_ref(model, func) }?;
-    let (list, what) = if output {
-        (&m.outputs, "output")
-    } else {
-        (&m.inputs, "input")
-    };
+    let (list, what) = if output { (&m.outputs, "output") } else { (&m.inputs, "input") };
     let t = list.get(i);
     if t.is_none() {
-        set_error(&format!(
-            "{func}: {what} index {i} out of range (the model has {})",
-            list.len()
-        ));
+        set_error(&format!("{func}: {what} index {i} out of range (the model has {})", list.len()));
     }
     t
 }
@@ -172,9 +154,7 @@ macro_rules! signature_fns {
         /// `model` is NULL or a live model.
         #[no_mangle]
         pub unsafe extern "C" fn $num(model: *const KilnModel) -> usize {
-            guard(0, || {
-                unsafe { model_ref(model, stringify!($num)) }.map_or(0, |m| m.$field.len())
-            })
+            guard(0, || unsafe { model_ref(model, stringify!($num)) }.map_or(0, |m| m.$field.len()))
         }
 
         /// Name (NUL-terminated, owned by the model), or NULL when out of range.
@@ -184,8 +164,7 @@ macro_rules! signature_fns {
         #[no_mangle]
         pub unsafe extern "C" fn $name(model: *const KilnModel, i: usize) -> *const c_char {
             guard(ptr::null(), || {
-                unsafe { tensor(model, $output, i, stringify!($name)) }
-                    .map_or(ptr::null(), |t| t.name.as_ptr())
+                unsafe { tensor(model, $output, i, stringify!($name)) }.map_or(ptr::null(), |t| t.name.as_ptr())
             })
         }
 
@@ -195,10 +174,7 @@ macro_rules! signature_fns {
         /// `model` is NULL or a live model.
         #[no_mangle]
         pub unsafe extern "C" fn $dtype(model: *const KilnModel, i: usize) -> c_int {
-            guard(-1, || {
-                unsafe { tensor(model, $output, i, stringify!($dtype)) }
-                    .map_or(-1, |t| t.dtype.code())
-            })
+            guard(-1, || unsafe { tensor(model, $output, i, stringify!($dtype)) }.map_or(-1, |t| t.dtype.code()))
         }
 
         /// Rank, or 0 when out of range.
@@ -207,9 +183,7 @@ macro_rules! signature_fns {
         /// `model` is NULL or a live model.
         #[no_mangle]
         pub unsafe extern "C" fn $rank(model: *const KilnModel, i: usize) -> usize {
-            guard(0, || {
-                unsafe { tensor(model, $output, i, stringify!($rank)) }.map_or(0, |t| t.shape.len())
-            })
+            guard(0, || unsafe { tensor(model, $output, i, stringify!($rank)) }.map_or(0, |t| t.shape.len()))
         }
 
         /// Dims (`rank` of them, owned by the model), or NULL when out of range. A scalar's
@@ -220,8 +194,7 @@ macro_rules! signature_fns {
         #[no_mangle]
         pub unsafe extern "C" fn $shape(model: *const KilnModel, i: usize) -> *const i64 {
             guard(ptr::null(), || {
-                unsafe { tensor(model, $output, i, stringify!($shape)) }
-                    .map_or(ptr::null(), |t| t.shape.as_ptr())
+                unsafe { tensor(model, $output, i, stringify!($shape)) }.map_or(ptr::null(), |t| t.shape.as_ptr())
             })
         }
     };
@@ -266,15 +239,12 @@ pub unsafe extern "C" fn kiln_model_run(
         };
         let plan = &m.model.plan;
         // SAFETY: caller contract on the arrays.
-        let ins =
-            match unsafe { pointer_array(inputs.cast(), &plan.input_bytes, &m.inputs, "input") } {
-                Ok(v) => v,
-                Err(e) => return fail(e),
-            };
+        let ins = match unsafe { pointer_array(inputs.cast(), &plan.input_bytes, &m.inputs, "input") } {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        };
         // SAFETY: caller contract on the arrays.
-        let outs = match unsafe {
-            pointer_array(outputs.cast(), &plan.output_bytes, &m.outputs, "output")
-        } {
+        let outs = match unsafe { pointer_array(outputs.cast(), &plan.output_bytes, &m.outputs, "output") } {
             Ok(v) => v,
             Err(e) => return fail(e),
         };
@@ -307,9 +277,7 @@ unsafe fn pointer_array(
         return Ok(Vec::new());
     }
     if array.is_null() {
-        return Err(Error::Mismatch {
-            details: format!("kiln_model_run: the {what} array is NULL"),
-        });
+        return Err(Error::Mismatch { details: format!("kiln_model_run: the {what} array is NULL") });
     }
     // SAFETY: caller contract.
     let raw = unsafe { std::slice::from_raw_parts(array, sizes.len()) };
@@ -319,16 +287,10 @@ unsafe fn pointer_array(
         if p.is_null() && n > 0 {
             null.push(format!("{what} '{}' is NULL", info.name.to_string_lossy()));
         }
-        out.push(if p.is_null() {
-            ptr::NonNull::<u8>::dangling().as_ptr().cast_const()
-        } else {
-            p
-        });
+        out.push(if p.is_null() { ptr::NonNull::<u8>::dangling().as_ptr().cast_const() } else { p });
     }
     if !null.is_empty() {
-        return Err(Error::Mismatch {
-            details: format!("kiln_model_run: {}", null.join("; ")),
-        });
+        return Err(Error::Mismatch { details: format!("kiln_model_run: {}", null.join("; ")) });
     }
     Ok(out)
 }

@@ -5,53 +5,21 @@
 //! save tile state), and on Linux the process also asks the kernel for permission to use tile
 //! data (`arch_prctl(ARCH_REQ_XCOMP_PERM)`), without which the first AMX instruction faults.
 
-/// Every feature name this runtime can check, in the order used by docs/abi.md.
-pub const CHECKABLE: &[&str] = &[
+use kiln_abi::RECORDED_FEATURES;
+
+/// Features this runtime checks beyond [`RECORDED_FEATURES`] (the list every kiln compiler may
+/// record, defined in kiln-abi): the x86-64 baseline and further ISA extensions.
+pub const OTHER_CHECKABLE: &[&str] = &[
     // The x86-64 baseline (always present on x86_64).
     "x87",
     "mmx",
     "sse",
-    "sse2",
     "cx8",
     "cmov",
     "fxsr",
-    // The list the code generator records.
-    "sse3",
-    "ssse3",
-    "sse4.1",
-    "sse4.2",
-    "popcnt",
-    "avx",
-    "avx2",
-    "fma",
-    "f16c",
-    "bmi",
-    "bmi2",
-    "lzcnt",
-    "movbe",
-    "avx512f",
-    "avx512cd",
-    "avx512bw",
-    "avx512dq",
-    "avx512vl",
-    "avx512vnni",
-    "avx512bf16",
-    "avx512fp16",
-    "avx512vbmi",
-    "avx512vbmi2",
-    "avx512ifma",
-    "avx512bitalg",
-    "avx512vpopcntdq",
-    "gfni",
-    "vaes",
-    "vpclmulqdq",
-    "amx-tile",
-    "amx-int8",
-    "amx-bf16",
     // Further checkable ones.
     "amx-fp16",
     "amx-complex",
-    "sse4a",
     "tbm",
     "avx512vp2intersect",
     "avxvnni",
@@ -75,9 +43,14 @@ pub const CHECKABLE: &[&str] = &[
     "cx16",
 ];
 
+/// Every feature name this runtime can check.
+pub fn checkable() -> impl Iterator<Item = &'static str> {
+    RECORDED_FEATURES.iter().chain(OTHER_CHECKABLE).copied()
+}
+
 /// Whether this CPU has `feature`; `None` when the name is not one this runtime can check.
 pub fn detect(feature: &str) -> Option<bool> {
-    if !CHECKABLE.contains(&feature) {
+    if !RECORDED_FEATURES.contains(&feature) && !OTHER_CHECKABLE.contains(&feature) {
         return None;
     }
     Some(detect_known(feature))
@@ -178,21 +151,12 @@ mod amx {
         }
         // SAFETY: leaf 7 exists (checked above).
         let l70 = unsafe { __cpuid_count(7, 0) };
-        let l71 = if l70.eax >= 1 {
-            unsafe { __cpuid_count(7, 1) }
-        } else {
-            __cpuid_zero()
-        };
+        let l71 = if l70.eax >= 1 { unsafe { __cpuid_count(7, 1) } } else { __cpuid_zero() };
         (l70.edx, l71.eax, l71.edx)
     }
 
     fn __cpuid_zero() -> core::arch::x86_64::CpuidResult {
-        core::arch::x86_64::CpuidResult {
-            eax: 0,
-            ebx: 0,
-            ecx: 0,
-            edx: 0,
-        }
+        core::arch::x86_64::CpuidResult { eax: 0, ebx: 0, ecx: 0, edx: 0 }
     }
 
     /// XCR0 bits 17 (XTILECFG) and 18 (XTILEDATA): the OS saves AMX state.
@@ -218,13 +182,7 @@ mod amx {
         const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
         const XFEATURE_XTILEDATA: libc::c_long = 18;
         // SAFETY: arch_prctl with these arguments only changes this process's permitted xstate.
-        unsafe {
-            libc::syscall(
-                libc::SYS_arch_prctl,
-                ARCH_REQ_XCOMP_PERM,
-                XFEATURE_XTILEDATA,
-            ) == 0
-        }
+        unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 }
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -243,7 +201,7 @@ mod tests {
         assert_eq!(detect("+avx2"), None);
         if cfg!(target_arch = "x86_64") {
             assert_eq!(detect("sse2"), Some(true));
-            for f in CHECKABLE {
+            for f in checkable() {
                 assert!(detect(f).is_some(), "{f}");
             }
         }
@@ -252,18 +210,9 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn agrees_with_std_where_std_can_check() {
-        assert_eq!(
-            detect("avx2"),
-            Some(std::arch::is_x86_feature_detected!("avx2"))
-        );
-        assert_eq!(
-            detect("bmi"),
-            Some(std::arch::is_x86_feature_detected!("bmi1"))
-        );
-        assert_eq!(
-            detect("avx512f"),
-            Some(std::arch::is_x86_feature_detected!("avx512f"))
-        );
+        assert_eq!(detect("avx2"), Some(std::arch::is_x86_feature_detected!("avx2")));
+        assert_eq!(detect("bmi"), Some(std::arch::is_x86_feature_detected!("bmi1")));
+        assert_eq!(detect("avx512f"), Some(std::arch::is_x86_feature_detected!("avx512f")));
     }
 
     #[cfg(target_os = "linux")]

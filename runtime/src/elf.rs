@@ -53,14 +53,8 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 /// Check that `path` is a loadable ELF shared object for this host.
 pub fn check_shared_object(path: &Path) -> Result<(), Error> {
-    let unreadable = |e: std::io::Error| Error::Unreadable {
-        path: path.to_path_buf(),
-        cause: e.to_string(),
-    };
-    let not_so = |cause: String| Error::NotSharedObject {
-        path: path.to_path_buf(),
-        cause,
-    };
+    let unreadable = |e: std::io::Error| Error::Unreadable { path: path.to_path_buf(), cause: e.to_string() };
+    let not_so = |cause: String| Error::NotSharedObject { path: path.to_path_buf(), cause };
 
     let mut file = File::open(path).map_err(unreadable)?;
     let meta = file.metadata().map_err(unreadable)?;
@@ -82,37 +76,20 @@ pub fn check_shared_object(path: &Path) -> Result<(), Error> {
     }
     let e_type = u16_at(&ehdr, 16);
     if e_type != ET_DYN {
-        return Err(not_so(format!(
-            "ELF type {e_type}, expected a shared library (3)"
-        )));
+        return Err(not_so(format!("ELF type {e_type}, expected a shared library (3)")));
     }
     let machine = u16_at(&ehdr, 18);
     let (host, host_name) = host_machine();
     if machine != host {
-        return Err(not_so(format!(
-            "built for {}, this host is {host_name}",
-            machine_name(machine)
-        )));
+        return Err(not_so(format!("built for {}, this host is {host_name}", machine_name(machine))));
     }
 
-    let truncated = |what: &str, end: u64| {
-        not_so(format!(
-            "truncated: {what} ends at byte {end}, the file has {file_len} bytes"
-        ))
-    };
-    let table_end =
-        |off: u64, entsize: u16, num: u16| off.checked_add(u64::from(entsize) * u64::from(num));
+    let truncated =
+        |what: &str, end: u64| not_so(format!("truncated: {what} ends at byte {end}, the file has {file_len} bytes"));
+    let table_end = |off: u64, entsize: u16, num: u16| off.checked_add(u64::from(entsize) * u64::from(num));
 
-    let (phoff, phentsize, phnum) = (
-        u64_at(&ehdr, 0x20),
-        u16_at(&ehdr, 0x36),
-        u16_at(&ehdr, 0x38),
-    );
-    let (shoff, shentsize, shnum) = (
-        u64_at(&ehdr, 0x28),
-        u16_at(&ehdr, 0x3a),
-        u16_at(&ehdr, 0x3c),
-    );
+    let (phoff, phentsize, phnum) = (u64_at(&ehdr, 0x20), u16_at(&ehdr, 0x36), u16_at(&ehdr, 0x38));
+    let (shoff, shentsize, shnum) = (u64_at(&ehdr, 0x28), u16_at(&ehdr, 0x3a), u16_at(&ehdr, 0x3c));
     if phnum == 0 || usize::from(phentsize) < PHDR_LEN {
         return Err(not_so("no program headers".into()));
     }

@@ -21,35 +21,19 @@ pub enum Error {
     NotArtifact { path: PathBuf, cause: String },
 
     #[error("{}: was built for ABI version {found}, this runtime reads {expected}", path.display())]
-    AbiVersion {
-        path: PathBuf,
-        found: u32,
-        expected: u32,
-    },
+    AbiVersion { path: PathBuf, found: u32, expected: u32 },
 
     #[error("{}: malformed metadata JSON: {cause}", path.display())]
     Metadata { path: PathBuf, cause: String },
 
     #[error("{}: built for target {triple}, this host is {host}", path.display())]
-    WrongHost {
-        path: PathBuf,
-        triple: String,
-        host: String,
-    },
+    WrongHost { path: PathBuf, triple: String, host: String },
 
     #[error("{}: needs CPU features {} that this CPU lacks (built for {cpu})", path.display(), missing.join(", "))]
-    MissingCpuFeatures {
-        path: PathBuf,
-        missing: Vec<String>,
-        cpu: String,
-    },
+    MissingCpuFeatures { path: PathBuf, missing: Vec<String>, cpu: String },
 
     #[error("{}: needs CPU features {} that this runtime cannot check (built for {cpu})", path.display(), unknown.join(", "))]
-    UnknownCpuFeatures {
-        path: PathBuf,
-        unknown: Vec<String>,
-        cpu: String,
-    },
+    UnknownCpuFeatures { path: PathBuf, unknown: Vec<String>, cpu: String },
 
     #[error("{}: invalid artifact: {cause}", path.display())]
     InvalidArtifact { path: PathBuf, cause: String },

@@ -34,20 +34,12 @@ impl Model {
     pub fn run(&self, inputs: &[HostTensor]) -> Result<Vec<HostTensor>, Error> {
         let plan = &self.plan;
         if inputs.len() != plan.inputs.len() {
-            return Err(Error::InputCount {
-                expected: plan.inputs.len(),
-                got: inputs.len(),
-            });
+            return Err(Error::InputCount { expected: plan.inputs.len(), got: inputs.len() });
         }
         let mut wrong = Vec::new();
         for (i, (t, info)) in inputs.iter().zip(&plan.inputs).enumerate() {
             if t.dtype != info.dtype || t.shape != info.shape {
-                wrong.push(format!(
-                    "input '{}': expected {}, got {}",
-                    info.name,
-                    info.type_string(),
-                    t.type_string()
-                ));
+                wrong.push(format!("input '{}': expected {}, got {}", info.name, info.type_string(), t.type_string()));
             } else if t.data.len() != plan.input_bytes[i] {
                 wrong.push(format!(
                     "input '{}': {} needs {} bytes, got {}",
@@ -59,9 +51,7 @@ impl Model {
             }
         }
         if !wrong.is_empty() {
-            return Err(Error::Mismatch {
-                details: wrong.join("; "),
-            });
+            return Err(Error::Mismatch { details: wrong.join("; ") });
         }
         let mut outs: Vec<Vec<u8>> = plan.output_bytes.iter().map(|&n| vec![0u8; n]).collect();
         let in_slices: Vec<&[u8]> = inputs.iter().map(|t| t.data.as_slice()).collect();
@@ -70,11 +60,7 @@ impl Model {
         Ok(outs
             .into_iter()
             .zip(&plan.outputs)
-            .map(|(data, info)| HostTensor {
-                dtype: info.dtype,
-                shape: info.shape.clone(),
-                data,
-            })
+            .map(|(data, info)| HostTensor { dtype: info.dtype, shape: info.shape.clone(), data })
             .collect())
     }
 
@@ -84,44 +70,22 @@ impl Model {
     pub fn run_into(&self, inputs: &[&[u8]], outputs: &mut [&mut [u8]]) -> Result<(), Error> {
         let plan = &self.plan;
         if inputs.len() != plan.inputs.len() {
-            return Err(Error::InputCount {
-                expected: plan.inputs.len(),
-                got: inputs.len(),
-            });
+            return Err(Error::InputCount { expected: plan.inputs.len(), got: inputs.len() });
         }
         if outputs.len() != plan.outputs.len() {
-            return Err(Error::OutputCount {
-                expected: plan.outputs.len(),
-                got: outputs.len(),
-            });
+            return Err(Error::OutputCount { expected: plan.outputs.len(), got: outputs.len() });
         }
         let mut wrong = Vec::new();
-        let sizes = inputs
-            .iter()
-            .map(|b| b.len())
-            .zip(&plan.input_bytes)
-            .zip(&plan.inputs);
-        let out_sizes = outputs
-            .iter()
-            .map(|b| b.len())
-            .zip(&plan.output_bytes)
-            .zip(&plan.outputs);
-        for (what, ((got, &want), info)) in sizes
-            .map(|x| ("input", x))
-            .chain(out_sizes.map(|x| ("output", x)))
-        {
+        let sizes = inputs.iter().map(|b| b.len()).zip(&plan.input_bytes).zip(&plan.inputs);
+        let out_sizes = outputs.iter().map(|b| b.len()).zip(&plan.output_bytes).zip(&plan.outputs);
+        for (what, ((got, &want), info)) in sizes.map(|x| ("input", x)).chain(out_sizes.map(|x| ("output", x))) {
             if got != want {
                 let ty = type_string(info.dtype, &info.shape);
-                wrong.push(format!(
-                    "{what} '{}': {ty} needs {want} bytes, got {got}",
-                    info.name
-                ));
+                wrong.push(format!("{what} '{}': {ty} needs {want} bytes, got {got}", info.name));
             }
         }
         if !wrong.is_empty() {
-            return Err(Error::Mismatch {
-                details: wrong.join("; "),
-            });
+            return Err(Error::Mismatch { details: wrong.join("; ") });
         }
         self.execute(inputs, outputs)
     }
@@ -141,11 +105,7 @@ impl Model {
     /// `inputs[i]` must be readable for `plan.input_bytes[i]` bytes and `outputs[i]` writable for
     /// `plan.output_bytes[i]` bytes (either may dangle when that size is 0), for the whole call;
     /// outputs must not overlap each other or the inputs. Counts must match the plan.
-    pub(crate) unsafe fn execute_raw(
-        &self,
-        inputs: &[*const u8],
-        outputs: &[*mut u8],
-    ) -> Result<(), Error> {
+    pub(crate) unsafe fn execute_raw(&self, inputs: &[*const u8], outputs: &[*mut u8]) -> Result<(), Error> {
         let plan = &self.plan;
         // Scratch layout: [arena | staged inputs | staged outputs], every part 64-byte aligned.
         let mut scratch_len = align_up(plan.arena_bytes);
@@ -158,16 +118,9 @@ impl Model {
                 Some(at)
             }
         };
-        let in_stage: Vec<Option<usize>> = inputs
-            .iter()
-            .zip(&plan.input_bytes)
-            .map(|(&p, &n)| stage(p, n))
-            .collect();
-        let out_stage: Vec<Option<usize>> = outputs
-            .iter()
-            .zip(&plan.output_bytes)
-            .map(|(&p, &n)| stage(p, n))
-            .collect();
+        let in_stage: Vec<Option<usize>> = inputs.iter().zip(&plan.input_bytes).map(|(&p, &n)| stage(p, n)).collect();
+        let out_stage: Vec<Option<usize>> =
+            outputs.iter().zip(&plan.output_bytes).map(|(&p, &n)| stage(p, n)).collect();
         let scratch = AlignedBuf::zeroed(scratch_len).ok_or(Error::Alloc { bytes: scratch_len })?;
 
         let mut in_ptrs: Vec<*mut u8> = Vec::with_capacity(inputs.len());
@@ -181,11 +134,8 @@ impl Model {
                 }
             });
         }
-        let out_ptrs: Vec<*mut u8> = outputs
-            .iter()
-            .zip(&out_stage)
-            .map(|(&p, st)| st.map_or(p, |at| scratch.at(at)))
-            .collect();
+        let out_ptrs: Vec<*mut u8> =
+            outputs.iter().zip(&out_stage).map(|(&p, st)| st.map_or(p, |at| scratch.at(at))).collect();
         // Kernels never write inputs or constants (ABI), so handing them out as `*mut` is sound.
         let args: Vec<*mut u8> = plan
             .step_buffers

@@ -54,10 +54,8 @@ impl Drop for Registration {
 fn dlopen(path: &Path, shown: &Path) -> Result<Library, Error> {
     // SAFETY: loading a library runs its initializers; a kiln artifact has none beyond the C
     // runtime's, and the caller checked it is a complete shared object for this machine.
-    unsafe { Library::new(path) }.map_err(|e| Error::LoadFailed {
-        path: shown.to_path_buf(),
-        cause: one_line(&e.to_string()),
-    })
+    unsafe { Library::new(path) }
+        .map_err(|e| Error::LoadFailed { path: shown.to_path_buf(), cause: one_line(&e.to_string()) })
 }
 
 /// Load `path`, bypassing the loader's cache when it holds a different file under that path.
@@ -89,10 +87,7 @@ pub(crate) fn load(path: &Path) -> Result<(Library, Registration), Error> {
 fn load_private_copy(path: &Path) -> Result<Library, Error> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let copy = std::env::temp_dir().join(format!("kiln-{}-{n}-{name}", std::process::id()));
     std::fs::copy(path, &copy).map_err(|e| Error::LoadFailed {
         path: path.to_path_buf(),

@@ -26,9 +26,7 @@ pub struct Model {
 
 /// The default thread count: the machine's available parallelism.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 impl Model {
@@ -43,27 +41,15 @@ impl Model {
         let path = path.as_ref();
         let loaded = artifact::open(path)?;
         target_check::check(path, &loaded.metadata.target)?;
-        let plan =
-            plan::build(&loaded.metadata, &loaded.kernels, &loaded.constants).map_err(|cause| {
-                Error::InvalidArtifact {
-                    path: path.to_path_buf(),
-                    cause,
-                }
-            })?;
-        let threads = if threads == 0 {
-            default_threads()
-        } else {
-            threads
-        };
+        let plan = plan::build(&loaded.metadata, &loaded.kernels, &loaded.constants)
+            .map_err(|cause| Error::InvalidArtifact { path: path.to_path_buf(), cause })?;
+        let threads = if threads == 0 { default_threads() } else { threads };
         let pool = if threads > 1 {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .thread_name(|i| format!("kiln-worker-{i}"))
                 .build()
-                .map_err(|e| Error::ThreadPool {
-                    threads,
-                    cause: e.to_string(),
-                })?;
+                .map_err(|e| Error::ThreadPool { threads, cause: e.to_string() })?;
             Some(pool)
         } else {
             None
@@ -103,10 +89,7 @@ impl Model {
     /// The workgroup count the runtime uses for step `step` of the schedule:
     /// `min(max_workgroups, threads * 4)`, or 1 with one thread.
     pub fn workgroups(&self, step: usize) -> Option<u64> {
-        self.plan
-            .steps
-            .get(step)
-            .map(|s| workgroup_count(s.max_workgroups, self.threads))
+        self.plan.steps.get(step).map(|s| workgroup_count(s.max_workgroups, self.threads))
     }
 }
 
@@ -114,9 +97,7 @@ pub(crate) fn workgroup_count(max_workgroups: u64, threads: usize) -> u64 {
     if threads <= 1 {
         1
     } else {
-        max_workgroups
-            .min((threads as u64).saturating_mul(4))
-            .max(1)
+        max_workgroups.min((threads as u64).saturating_mul(4)).max(1)
     }
 }
 

@@ -40,10 +40,7 @@ pub(crate) struct Plan {
     pub arena_bytes: usize,
 }
 
-fn tensor_infos(
-    sigs: &[kiln_abi::TensorSig],
-    what: &str,
-) -> Result<(Vec<TensorInfo>, Vec<usize>), String> {
+fn tensor_infos(sigs: &[kiln_abi::TensorSig], what: &str) -> Result<(Vec<TensorInfo>, Vec<usize>), String> {
     let mut infos = Vec::with_capacity(sigs.len());
     let mut bytes = Vec::with_capacity(sigs.len());
     for sig in sigs {
@@ -55,30 +52,18 @@ fn tensor_infos(
             .try_fold(dtype.size_bytes(), |acc, &d| acc.checked_mul(d))
             .filter(|&n| n <= isize::MAX as usize)
             .ok_or_else(|| format!("{what} '{}' is too large", sig.name))?;
-        infos.push(TensorInfo {
-            name: sig.name.clone(),
-            dtype,
-            shape: sig.shape.clone(),
-        });
+        infos.push(TensorInfo { name: sig.name.clone(), dtype, shape: sig.shape.clone() });
         bytes.push(size);
     }
     Ok((infos, bytes))
 }
 
 /// Validate `meta` against the kernel and constant tables and build the plan.
-pub(crate) fn build(
-    meta: &Metadata,
-    kernels: &[KernelFn],
-    constants: &[usize],
-) -> Result<Plan, String> {
+pub(crate) fn build(meta: &Metadata, kernels: &[KernelFn], constants: &[usize]) -> Result<Plan, String> {
     let (inputs, input_bytes) = tensor_infos(&meta.inputs, "input")?;
     let (outputs, output_bytes) = tensor_infos(&meta.outputs, "output")?;
     if meta.kernels.len() != kernels.len() {
-        return Err(format!(
-            "metadata lists {} kernels, the kernel table has {}",
-            meta.kernels.len(),
-            kernels.len()
-        ));
+        return Err(format!("metadata lists {} kernels, the kernel table has {}", meta.kernels.len(), kernels.len()));
     }
     if meta.arena_bytes > isize::MAX as usize {
         return Err(format!("arena_bytes {} is too large", meta.arena_bytes));
@@ -101,45 +86,31 @@ pub(crate) fn build(
         };
         let r = match buf.kind {
             BufferKind::Input { index } => {
-                let info = inputs.get(index).ok_or_else(|| {
-                    format!(
-                        "buffer {id} names input {index}, there are {}",
-                        inputs.len()
-                    )
-                })?;
+                let info = inputs
+                    .get(index)
+                    .ok_or_else(|| format!("buffer {id} names input {index}, there are {}", inputs.len()))?;
                 check_size("input", info, input_bytes[index])?;
                 BufRef::Input(index)
             }
             BufferKind::Output { index } => {
-                let info = outputs.get(index).ok_or_else(|| {
-                    format!(
-                        "buffer {id} names output {index}, there are {}",
-                        outputs.len()
-                    )
-                })?;
+                let info = outputs
+                    .get(index)
+                    .ok_or_else(|| format!("buffer {id} names output {index}, there are {}", outputs.len()))?;
                 check_size("output", info, output_bytes[index])?;
                 output_written[index] = true;
                 BufRef::Output(index)
             }
             BufferKind::Constant { index } => {
-                let addr = constants.get(index).ok_or_else(|| {
-                    format!(
-                        "buffer {id} names constant {index}, there are {}",
-                        constants.len()
-                    )
-                })?;
+                let addr = constants
+                    .get(index)
+                    .ok_or_else(|| format!("buffer {id} names constant {index}, there are {}", constants.len()))?;
                 BufRef::Constant(*addr)
             }
             BufferKind::Intermediate { offset } => {
                 if offset % BUFFER_ALIGN != 0 {
-                    return Err(format!(
-                        "buffer {id}: arena offset {offset} is not a multiple of {BUFFER_ALIGN}"
-                    ));
+                    return Err(format!("buffer {id}: arena offset {offset} is not a multiple of {BUFFER_ALIGN}"));
                 }
-                if offset
-                    .checked_add(size)
-                    .is_none_or(|end| end > meta.arena_bytes)
-                {
+                if offset.checked_add(size).is_none_or(|end| end > meta.arena_bytes) {
                     return Err(format!(
                         "buffer {id}: arena slot {offset}+{size} exceeds arena_bytes {}",
                         meta.arena_bytes
@@ -151,51 +122,25 @@ pub(crate) fn build(
         buffers.push(r);
     }
     if let Some(i) = output_written.iter().position(|w| !w) {
-        return Err(format!(
-            "output '{}' is not written by any buffer",
-            outputs[i].name
-        ));
+        return Err(format!("output '{}' is not written by any buffer", outputs[i].name));
     }
 
     let mut step_buffers = Vec::new();
     let mut steps = Vec::with_capacity(meta.schedule.len());
     for (s, step) in meta.schedule.iter().enumerate() {
-        let kernel = *kernels.get(step.kernel).ok_or_else(|| {
-            format!(
-                "step {s} names kernel {}, there are {}",
-                step.kernel,
-                kernels.len()
-            )
-        })?;
+        let kernel = *kernels
+            .get(step.kernel)
+            .ok_or_else(|| format!("step {s} names kernel {}, there are {}", step.kernel, kernels.len()))?;
         if step.max_workgroups == 0 {
-            return Err(format!(
-                "step {s} ({}) has max_workgroups 0",
-                meta.kernels[step.kernel].name
-            ));
+            return Err(format!("step {s} ({}) has max_workgroups 0", meta.kernels[step.kernel].name));
         }
         if let Some(&b) = step.buffers.iter().find(|&&b| b >= buffers.len()) {
-            return Err(format!(
-                "step {s} names buffer {b}, there are {}",
-                buffers.len()
-            ));
+            return Err(format!("step {s} names buffer {b}, there are {}", buffers.len()));
         }
         let start = step_buffers.len();
         step_buffers.extend_from_slice(&step.buffers);
-        steps.push(PlanStep {
-            kernel,
-            args: start..step_buffers.len(),
-            max_workgroups: step.max_workgroups,
-        });
+        steps.push(PlanStep { kernel, args: start..step_buffers.len(), max_workgroups: step.max_workgroups });
     }
 
-    Ok(Plan {
-        inputs,
-        outputs,
-        input_bytes,
-        output_bytes,
-        buffers,
-        step_buffers,
-        steps,
-        arena_bytes: meta.arena_bytes,
-    })
+    Ok(Plan { inputs, outputs, input_bytes, output_bytes, buffers, step_buffers, steps, arena_bytes: meta.arena_bytes })
 }

@@ -11,11 +11,7 @@ pub(crate) fn check(path: &Path, target: &Target) -> Result<(), Error> {
     let arch = target.triple.split('-').next().unwrap_or("");
     let host = std::env::consts::ARCH;
     if arch != host {
-        return Err(Error::WrongHost {
-            path: path.to_path_buf(),
-            triple: target.triple.clone(),
-            host: host.into(),
-        });
+        return Err(Error::WrongHost { path: path.to_path_buf(), triple: target.triple.clone(), host: host.into() });
     }
     let mut missing = Vec::new();
     let mut unknown = Vec::new();
@@ -28,18 +24,10 @@ pub(crate) fn check(path: &Path, target: &Target) -> Result<(), Error> {
         }
     }
     if !unknown.is_empty() {
-        return Err(Error::UnknownCpuFeatures {
-            path: path.to_path_buf(),
-            unknown,
-            cpu: target.cpu.clone(),
-        });
+        return Err(Error::UnknownCpuFeatures { path: path.to_path_buf(), unknown, cpu: target.cpu.clone() });
     }
     if !missing.is_empty() {
-        return Err(Error::MissingCpuFeatures {
-            path: path.to_path_buf(),
-            missing,
-            cpu: target.cpu.clone(),
-        });
+        return Err(Error::MissingCpuFeatures { path: path.to_path_buf(), missing, cpu: target.cpu.clone() });
     }
     Ok(())
 }
@@ -58,18 +46,9 @@ mod tests {
 
     #[test]
     fn wrong_arch_is_refused() {
-        let other = if cfg!(target_arch = "x86_64") {
-            "aarch64-unknown-linux-gnu"
-        } else {
-            "x86_64-unknown-linux-gnu"
-        };
-        let e = check(Path::new("m.so"), &target(other, &[]))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("built for target") && e.contains(std::env::consts::ARCH),
-            "{e}"
-        );
+        let other = if cfg!(target_arch = "x86_64") { "aarch64-unknown-linux-gnu" } else { "x86_64-unknown-linux-gnu" };
+        let e = check(Path::new("m.so"), &target(other, &[])).unwrap_err().to_string();
+        assert!(e.contains("built for target") && e.contains(std::env::consts::ARCH), "{e}");
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -78,10 +57,6 @@ mod tests {
         let t = target("x86_64-unknown-linux-gnu", &["sse2", "bogus1", "bogus2"]);
         let e = check(Path::new("m.so"), &t).unwrap_err().to_string();
         assert_eq!(e, "m.so: needs CPU features bogus1, bogus2 that this runtime cannot check (built for test-cpu)");
-        check(
-            Path::new("m.so"),
-            &target("x86_64-unknown-linux-gnu", &["sse2", "+sse"]),
-        )
-        .expect("baseline");
+        check(Path::new("m.so"), &target("x86_64-unknown-linux-gnu", &["sse2", "+sse"])).expect("baseline");
     }
 }

@@ -78,11 +78,7 @@ impl HostTensor {
     /// A zero-filled tensor (bool: false).
     pub fn zeros(dtype: DType, shape: Vec<usize>) -> HostTensor {
         let len = shape.iter().product::<usize>() * dtype.size_bytes();
-        HostTensor {
-            dtype,
-            shape,
-            data: vec![0; len],
-        }
+        HostTensor { dtype, shape, data: vec![0; len] }
     }
 
     typed_access!(from_f32, to_f32, f32, DType::F32);
@@ -93,11 +89,7 @@ impl HostTensor {
     /// A bool tensor from values in row-major order.
     pub fn from_bool(shape: Vec<usize>, values: &[bool]) -> HostTensor {
         let data = values.iter().map(|&b| b as u8).collect();
-        HostTensor {
-            dtype: DType::Bool,
-            shape,
-            data,
-        }
+        HostTensor { dtype: DType::Bool, shape, data }
     }
 
     /// The values as bool (any nonzero byte is true); `None` if the dtype is not bool.

@@ -19,10 +19,7 @@ fn runtime_lib_dir() -> PathBuf {
             return dir;
         }
     }
-    panic!(
-        "libkiln_runtime.so not found next to {} or in its parent",
-        exe.display()
-    );
+    panic!("libkiln_runtime.so not found next to {} or in its parent", exe.display());
 }
 
 fn compile_c_example(dir: &Path) -> PathBuf {
@@ -47,16 +44,9 @@ fn compile_c_example(dir: &Path) -> PathBuf {
 
 fn rust_example() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
     let example = profile_dir.join("examples/run_model");
-    assert!(
-        example.is_file(),
-        "{} missing (cargo test builds examples)",
-        example.display()
-    );
+    assert!(example.is_file(), "{} missing (cargo test builds examples)", example.display());
     example
 }
 
@@ -93,29 +83,12 @@ fn c_example_runs_fixture_from_raw_files() {
     for threads in ["1", "3"] {
         let out_dir = dir.path().join(format!("out{threads}"));
         std::fs::create_dir(&out_dir).expect("mkdir");
-        let out = run(Command::new(&exe)
-            .arg(&so)
-            .arg(&out_dir)
-            .arg(&x_raw)
-            .arg(&k_raw)
-            .args(["--threads", threads]));
+        let out = run(Command::new(&exe).arg(&so).arg(&out_dir).arg(&x_raw).arg(&k_raw).args(["--threads", threads]));
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            stdout.contains(&format!("input 0 'x': f32[{ROWS},{COLS}]")),
-            "{stdout}"
-        );
-        assert!(
-            stdout.contains(&format!("output 1 'w': i32[{COLS}]")),
-            "{stdout}"
-        );
-        assert_eq!(
-            std::fs::read(out_dir.join("z.raw")).expect("z.raw"),
-            f32_bytes(&z)
-        );
-        assert_eq!(
-            std::fs::read(out_dir.join("w.raw")).expect("w.raw"),
-            i32_bytes(&w)
-        );
+        assert!(stdout.contains(&format!("input 0 'x': f32[{ROWS},{COLS}]")), "{stdout}");
+        assert!(stdout.contains(&format!("output 1 'w': i32[{COLS}]")), "{stdout}");
+        assert_eq!(std::fs::read(out_dir.join("z.raw")).expect("z.raw"), f32_bytes(&z));
+        assert_eq!(std::fs::read(out_dir.join("w.raw")).expect("w.raw"), i32_bytes(&w));
     }
 }
 
@@ -129,27 +102,14 @@ fn c_and_rust_examples_agree_on_the_pattern_inputs() {
     let x: Vec<f32> = (0..N).map(|i| v(i, 0) as f32 * 0.125).collect();
     let k: Vec<i32> = (0..COLS).map(|i| v(i, 1) as i32).collect();
     let c = support::const_values();
-    let z: Vec<f32> = (0..N)
-        .map(|i| (x[i] + c[i]) * 2.0 + k[i % COLS] as f32)
-        .collect();
+    let z: Vec<f32> = (0..N).map(|i| (x[i] + c[i]) * 2.0 + k[i % COLS] as f32).collect();
     let w: Vec<i32> = k.iter().map(|v| v * 3).collect();
     for (tag, program) in [("c", exe), ("rust", rust_example())] {
         let out_dir = dir.path().join(tag);
         std::fs::create_dir(&out_dir).expect("mkdir");
-        run(Command::new(&program)
-            .arg(&so)
-            .arg(&out_dir)
-            .args(["--threads", "2"]));
-        assert_eq!(
-            std::fs::read(out_dir.join("z.raw")).expect("z.raw"),
-            f32_bytes(&z),
-            "{tag}"
-        );
-        assert_eq!(
-            std::fs::read(out_dir.join("w.raw")).expect("w.raw"),
-            i32_bytes(&w),
-            "{tag}"
-        );
+        run(Command::new(&program).arg(&so).arg(&out_dir).args(["--threads", "2"]));
+        assert_eq!(std::fs::read(out_dir.join("z.raw")).expect("z.raw"), f32_bytes(&z), "{tag}");
+        assert_eq!(std::fs::read(out_dir.join("w.raw")).expect("w.raw"), i32_bytes(&w), "{tag}");
     }
 }
 
@@ -157,38 +117,17 @@ fn c_and_rust_examples_agree_on_the_pattern_inputs() {
 fn c_example_reports_errors_in_one_line() {
     let dir = support::tempdir();
     let exe = compile_c_example(dir.path());
-    let so = support::build(
-        dir.path(),
-        "abi.so",
-        &support::metadata(),
-        &["-DFIXTURE_ABI=7u"],
-    );
-    let out = Command::new(&exe)
-        .arg(&so)
-        .arg(dir.path())
-        .output()
-        .expect("spawn");
+    let so = support::build(dir.path(), "abi.so", &support::metadata(), &["-DFIXTURE_ABI=7u"]);
+    let out = Command::new(&exe).arg(&so).arg(dir.path()).output().expect("spawn");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        stderr,
-        format!(
-            "run_model: {}: was built for ABI version 7, this runtime reads 1\n",
-            so.display()
-        )
-    );
+    assert_eq!(stderr, format!("run_model: {}: was built for ABI version 7, this runtime reads 1\n", so.display()));
 
     // Wrong input file size: the example checks before running.
     let good = support::build(dir.path(), "m.so", &support::metadata(), &[]);
     let short = dir.path().join("short.raw");
     std::fs::write(&short, [0u8; 8]).expect("write");
-    let out = Command::new(&exe)
-        .arg(&good)
-        .arg(dir.path())
-        .arg(&short)
-        .arg(&short)
-        .output()
-        .expect("spawn");
+    let out = Command::new(&exe).arg(&good).arg(dir.path()).arg(&short).arg(&short).output().expect("spawn");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected exactly 924 bytes"));
 }

@@ -9,9 +9,7 @@ use std::ptr;
 
 fn last_error() -> String {
     // SAFETY: kiln_last_error returns a valid NUL-terminated string.
-    unsafe { CStr::from_ptr(kiln_last_error()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(kiln_last_error()) }.to_string_lossy().into_owned()
 }
 
 #[test]
@@ -21,27 +19,15 @@ fn null_and_out_of_range_arguments() {
         assert_eq!(last_error(), "kiln_model_load: path is NULL");
         let missing = CString::new("/nonexistent.so").expect("cstring");
         assert!(kiln_model_load(missing.as_ptr(), 0).is_null());
-        assert!(
-            last_error().starts_with("/nonexistent.so: cannot read:"),
-            "{}",
-            last_error()
-        );
+        assert!(last_error().starts_with("/nonexistent.so: cannot read:"), "{}", last_error());
         assert!(kiln_model_load(missing.as_ptr(), -1).is_null());
-        assert_eq!(
-            last_error(),
-            "kiln_model_load: threads must be >= 0, got -1"
-        );
+        assert_eq!(last_error(), "kiln_model_load: threads must be >= 0, got -1");
         assert_eq!(kiln_model_num_inputs(ptr::null()), 0);
         assert_eq!(last_error(), "kiln_model_num_inputs: model is NULL");
         assert_eq!(kiln_model_run(ptr::null(), ptr::null(), ptr::null()), -1);
         kiln_model_free(ptr::null_mut());
-        let v = CStr::from_ptr(kiln_version())
-            .to_string_lossy()
-            .into_owned();
-        assert_eq!(
-            v,
-            format!("kiln-runtime {} (abi 1)", env!("CARGO_PKG_VERSION"))
-        );
+        let v = CStr::from_ptr(kiln_version()).to_string_lossy().into_owned();
+        assert_eq!(v, format!("kiln-runtime {} (abi 1)", env!("CARGO_PKG_VERSION")));
         assert_eq!(kiln_abi_version(), 1);
     }
 }
@@ -56,14 +42,8 @@ fn signature_and_run() {
         assert!(!m.is_null(), "{}", last_error());
         assert_eq!(kiln_model_num_inputs(m), 2);
         assert_eq!(kiln_model_num_outputs(m), 2);
-        assert_eq!(
-            CStr::from_ptr(kiln_model_input_name(m, 1)).to_str(),
-            Ok("k")
-        );
-        assert_eq!(
-            CStr::from_ptr(kiln_model_output_name(m, 0)).to_str(),
-            Ok("z")
-        );
+        assert_eq!(CStr::from_ptr(kiln_model_input_name(m, 1)).to_str(), Ok("k"));
+        assert_eq!(CStr::from_ptr(kiln_model_output_name(m, 0)).to_str(), Ok("z"));
         assert_eq!(kiln_model_input_dtype(m, 0), 0);
         assert_eq!(kiln_model_input_dtype(m, 1), 2);
         assert_eq!(kiln_model_input_rank(m, 0), 2);
@@ -73,10 +53,7 @@ fn signature_and_run() {
         assert_eq!(*kiln_model_output_shape(m, 1), support::COLS as i64);
 
         assert!(kiln_model_input_name(m, 2).is_null());
-        assert_eq!(
-            last_error(),
-            "kiln_model_input_name: input index 2 out of range (the model has 2)"
-        );
+        assert_eq!(last_error(), "kiln_model_input_name: input index 2 out of range (the model has 2)");
         assert_eq!(kiln_model_output_dtype(m, 9), -1);
         assert!(kiln_model_output_shape(m, 2).is_null());
         assert_eq!(kiln_model_output_rank(m, 2), 0);
@@ -93,12 +70,7 @@ fn signature_and_run() {
         assert_eq!(kiln_model_run(m, with_null.as_ptr(), outs.as_ptr()), -1);
         assert_eq!(last_error(), "kiln_model_run: input 'k' is NULL");
 
-        assert_eq!(
-            kiln_model_run(m, ins.as_ptr(), outs.as_ptr()),
-            0,
-            "{}",
-            last_error()
-        );
+        assert_eq!(kiln_model_run(m, ins.as_ptr(), outs.as_ptr()), 0, "{}", last_error());
         let (ez, ew) = support::expected();
         assert_eq!(z, ez);
         assert_eq!(w, ew);

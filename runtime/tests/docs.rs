@@ -8,8 +8,7 @@ use std::mem::{offset_of, size_of};
 
 #[test]
 fn example_metadata_matches_the_fixture() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/abi.md"))
-        .expect("docs/abi.md");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/abi.md")).expect("docs/abi.md");
     let start = doc.find("```json\n").expect("a json block") + "```json\n".len();
     let len = doc[start..].find("```").expect("end of the json block");
     let meta = Metadata::from_json(&doc[start..start + len]).expect("example parses");

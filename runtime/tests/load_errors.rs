@@ -35,19 +35,14 @@ fn missing_file() {
 fn directory_and_empty_and_random_files() {
     let dir = support::tempdir();
     let e = load_err(dir.path());
-    assert!(
-        e.contains("not a shared object (not a regular file)"),
-        "{e}"
-    );
+    assert!(e.contains("not a shared object (not a regular file)"), "{e}");
 
     let empty = dir.path().join("empty.so");
     std::fs::write(&empty, b"").expect("write");
     assert!(load_err(&empty).ends_with("empty.so: not a shared object (no ELF magic)"));
 
     let random = dir.path().join("random.so");
-    let bytes: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-        .collect();
+    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
     std::fs::write(&random, bytes).expect("write");
     assert!(load_err(&random).ends_with("random.so: not a shared object (no ELF magic)"));
 
@@ -69,10 +64,7 @@ fn truncated_library() {
         let cut = dir.path().join(format!("cut{keep}.so"));
         std::fs::write(&cut, &full[..keep]).expect("write");
         let e = load_err(&cut);
-        assert!(
-            e.contains(&format!("cut{keep}.so: not a shared object (")),
-            "{keep}: {e}"
-        );
+        assert!(e.contains(&format!("cut{keep}.so: not a shared object (")), "{keep}: {e}");
     }
 }
 
@@ -82,12 +74,7 @@ fn executable_is_not_a_shared_object() {
     let src = dir.path().join("main.c");
     std::fs::write(&src, "int main(void) { return 0; }\n").expect("write");
     let exe = dir.path().join("main");
-    let ok = std::process::Command::new("cc")
-        .args(["-no-pie", "-o"])
-        .arg(&exe)
-        .arg(&src)
-        .status()
-        .expect("cc");
+    let ok = std::process::Command::new("cc").args(["-no-pie", "-o"]).arg(&exe).arg(&src).status().expect("cc");
     assert!(ok.success());
     let e = load_err(&exe);
     assert!(e.contains("ELF type 2, expected a shared library"), "{e}");
@@ -96,52 +83,26 @@ fn executable_is_not_a_shared_object() {
 #[test]
 fn library_without_entry_symbol() {
     let dir = support::tempdir();
-    let so = support::build_c_lib(
-        dir.path(),
-        "plain.so",
-        "int plain_function(void) { return 42; }\n",
-    );
+    let so = support::build_c_lib(dir.path(), "plain.so", "int plain_function(void) { return 42; }\n");
     let e = load_err(&so);
-    assert_eq!(
-        e,
-        format!(
-            "{}: not a kiln artifact (no kiln_artifact_v1 symbol)",
-            so.display()
-        )
-    );
+    assert_eq!(e, format!("{}: not a kiln artifact (no kiln_artifact_v1 symbol)", so.display()));
 }
 
 #[test]
 fn bad_descriptor_header() {
     let dir = support::tempdir();
     let meta = support::metadata();
-    let so = support::build(
-        dir.path(),
-        "magic.so",
-        &meta,
-        &["-DFIXTURE_MAGIC=0x12345678u"],
-    );
+    let so = support::build(dir.path(), "magic.so", &meta, &["-DFIXTURE_MAGIC=0x12345678u"]);
     let e = load_err(&so);
-    assert!(
-        e.ends_with(
-            "magic.so: not a kiln artifact (bad magic 0x12345678, expected 0x4e4c494b (\"KILN\"))"
-        ),
-        "{e}"
-    );
+    assert!(e.ends_with("magic.so: not a kiln artifact (bad magic 0x12345678, expected 0x4e4c494b (\"KILN\"))"), "{e}");
 
     let so = support::build(dir.path(), "abi.so", &meta, &["-DFIXTURE_ABI=7u"]);
     let e = load_err(&so);
-    assert!(
-        e.ends_with("abi.so: was built for ABI version 7, this runtime reads 1"),
-        "{e}"
-    );
+    assert!(e.ends_with("abi.so: was built for ABI version 7, this runtime reads 1"), "{e}");
 
     let so = support::build(dir.path(), "null.so", &meta, &["-DFIXTURE_NULL_DESCRIPTOR"]);
     let e = load_err(&so);
-    assert!(
-        e.ends_with("null.so: not a kiln artifact (kiln_artifact_v1 returned NULL)"),
-        "{e}"
-    );
+    assert!(e.ends_with("null.so: not a kiln artifact (kiln_artifact_v1 returned NULL)"), "{e}");
 }
 
 #[test]
@@ -150,10 +111,7 @@ fn corrupt_metadata_json() {
     let json = support::metadata().to_json();
     let so = support::build_raw(dir.path(), "trunc.so", &json[..json.len() / 2], &[]);
     let e = load_err(&so);
-    assert!(
-        e.contains("trunc.so: malformed metadata JSON: EOF while parsing"),
-        "{e}"
-    );
+    assert!(e.contains("trunc.so: malformed metadata JSON: EOF while parsing"), "{e}");
 
     let so = support::build_raw(dir.path(), "notjson.so", "hello", &[]);
     assert!(load_err(&so).contains("notjson.so: malformed metadata JSON: expected value"));
@@ -161,10 +119,7 @@ fn corrupt_metadata_json() {
     let mut meta = support::metadata();
     meta.abi_version = 9;
     let e = build_err("metaabi.so", &meta);
-    assert!(
-        e.ends_with("metaabi.so: was built for ABI version 9, this runtime reads 1"),
-        "{e}"
-    );
+    assert!(e.ends_with("metaabi.so: was built for ABI version 9, this runtime reads 1"), "{e}");
 }
 
 #[test]
@@ -204,31 +159,16 @@ fn inconsistent_metadata() {
         (
             "arena_overflow",
             Box::new(|m| m.arena_bytes = 64),
-            format!(
-                "buffer 2: arena slot 64+{} exceeds arena_bytes 64",
-                support::N * 4
-            ),
+            format!("buffer 2: arena slot 64+{} exceeds arena_bytes 64", support::N * 4),
         ),
         (
             "arena_misaligned",
             Box::new(|m| m.buffers[2].kind = BufferKind::Intermediate { offset: 8 }),
             "buffer 2: arena offset 8 is not a multiple of 64".into(),
         ),
-        (
-            "kernel_index",
-            Box::new(|m| m.schedule[1].kernel = 3),
-            "step 1 names kernel 3, there are 3".into(),
-        ),
-        (
-            "buffer_index",
-            Box::new(|m| m.schedule[2].buffers[1] = 6),
-            "step 2 names buffer 6, there are 6".into(),
-        ),
-        (
-            "zero_wg",
-            Box::new(|m| m.schedule[0].max_workgroups = 0),
-            "step 0 (add_const) has max_workgroups 0".into(),
-        ),
+        ("kernel_index", Box::new(|m| m.schedule[1].kernel = 3), "step 1 names kernel 3, there are 3".into()),
+        ("buffer_index", Box::new(|m| m.schedule[2].buffers[1] = 6), "step 2 names buffer 6, there are 6".into()),
+        ("zero_wg", Box::new(|m| m.schedule[0].max_workgroups = 0), "step 0 (add_const) has max_workgroups 0".into()),
         (
             "kernel_count",
             Box::new(|m| {
@@ -236,46 +176,28 @@ fn inconsistent_metadata() {
             }),
             "metadata lists 2 kernels, the kernel table has 3".into(),
         ),
-        (
-            "dtype",
-            Box::new(|m| m.inputs[1].dtype = "f16".into()),
-            "input 'k' has unknown dtype 'f16'".into(),
-        ),
+        ("dtype", Box::new(|m| m.inputs[1].dtype = "f16".into()), "input 'k' has unknown dtype 'f16'".into()),
         (
             "output_alias_size",
             Box::new(|m| m.buffers[5].kind = BufferKind::Output { index: 0 }),
             "buffer 5 (output 'z') is 132 bytes, f32[7,33] needs 924".into(),
         ),
-        (
-            "huge_shape",
-            Box::new(|m| m.inputs[0].shape = vec![usize::MAX / 2, 4]),
-            "input 'x' is too large".into(),
-        ),
+        ("huge_shape", Box::new(|m| m.inputs[0].shape = vec![usize::MAX / 2, 4]), "input 'x' is too large".into()),
     ];
     for (name, mutate, want) in cases {
         let mut meta = support::metadata();
         mutate(&mut meta);
         let e = build_err(&format!("{name}.so"), &meta);
-        assert!(
-            e.ends_with(&format!("{name}.so: invalid artifact: {want}")),
-            "{name}: {e}"
-        );
+        assert!(e.ends_with(&format!("{name}.so: invalid artifact: {want}")), "{name}: {e}");
     }
 }
 
 #[test]
 fn output_not_written() {
     let mut meta = support::metadata();
-    meta.outputs.push(kiln_abi::TensorSig {
-        name: "extra".into(),
-        dtype: "f32".into(),
-        shape: vec![2],
-    });
+    meta.outputs.push(kiln_abi::TensorSig { name: "extra".into(), dtype: "f32".into(), shape: vec![2] });
     let e = build_err("extra.so", &meta);
-    assert!(
-        e.ends_with("extra.so: invalid artifact: output 'extra' is not written by any buffer"),
-        "{e}"
-    );
+    assert!(e.ends_with("extra.so: invalid artifact: output 'extra' is not written by any buffer"), "{e}");
 }
 
 #[test]
@@ -297,14 +219,15 @@ fn unknown_cpu_feature() {
     let mut meta = support::metadata();
     meta.target.features = vec!["sse2".into(), "warp-drive".into()];
     let e = build_err("unknown.so", &meta);
-    assert!(e.ends_with("unknown.so: needs CPU features warp-drive that this runtime cannot check (built for x86-64)"), "{e}");
+    assert!(
+        e.ends_with("unknown.so: needs CPU features warp-drive that this runtime cannot check (built for x86-64)"),
+        "{e}"
+    );
 }
 
 #[test]
 fn missing_cpu_features_are_all_listed() {
-    let missing: Vec<&str> = kiln_runtime::cpu_features::CHECKABLE
-        .iter()
-        .copied()
+    let missing: Vec<&str> = kiln_runtime::cpu_features::checkable()
         .filter(|f| kiln_runtime::cpu_features::detect(f) == Some(false))
         .collect();
     if missing.is_empty() {
@@ -314,23 +237,17 @@ fn missing_cpu_features_are_all_listed() {
     let wanted: Vec<&str> = missing.iter().take(2).copied().collect();
     let mut meta = support::metadata();
     meta.target.cpu = "futurelake".into();
-    meta.target.features = std::iter::once("sse2")
-        .chain(wanted.iter().copied())
-        .map(String::from)
-        .collect();
+    meta.target.features = std::iter::once("sse2").chain(wanted.iter().copied()).map(String::from).collect();
     let e = build_err("future.so", &meta);
-    let want = format!(
-        "future.so: needs CPU features {} that this CPU lacks (built for futurelake)",
-        wanted.join(", ")
-    );
+    let want =
+        format!("future.so: needs CPU features {} that this CPU lacks (built for futurelake)", wanted.join(", "));
     assert!(e.ends_with(&want), "{e}");
 }
 
 #[test]
 fn host_features_load() {
     // Every feature this CPU has, as the code generator would record for `--cpu host`.
-    let present: Vec<String> = kiln_runtime::cpu_features::CHECKABLE
-        .iter()
+    let present: Vec<String> = kiln_runtime::cpu_features::checkable()
         .filter(|f| kiln_runtime::cpu_features::detect(f) == Some(true))
         .map(|f| f.to_string())
         .collect();

@@ -49,10 +49,7 @@ fn default_threads_and_signature() {
     assert_eq!(model.threads(), kiln_runtime::default_threads());
     assert_eq!(model.inputs().len(), 2);
     assert_eq!(model.inputs()[0].name, "x");
-    assert_eq!(
-        model.inputs()[0].type_string(),
-        format!("f32[{ROWS},{COLS}]")
-    );
+    assert_eq!(model.inputs()[0].type_string(), format!("f32[{ROWS},{COLS}]"));
     assert_eq!(model.inputs()[1].dtype, DType::I32);
     assert_eq!(model.outputs()[1].name, "w");
     assert_eq!(model.metadata().model_name, "add_mul");
@@ -73,19 +70,12 @@ fn concurrent_runs_on_one_model() {
                 let x: Vec<f32> = support::input_x().iter().map(|v| v * scale).collect();
                 let k = support::input_k();
                 let c = support::const_values();
-                let inputs = vec![
-                    HostTensor::from_f32(vec![ROWS, COLS], &x),
-                    HostTensor::from_i32(vec![COLS], &k),
-                ];
+                let inputs = vec![HostTensor::from_f32(vec![ROWS, COLS], &x), HostTensor::from_i32(vec![COLS], &k)];
                 for _ in 0..50 {
                     let outs = model.run(&inputs).expect("run");
                     let z = outs[0].to_f32().expect("f32");
                     for i in 0..N {
-                        assert_eq!(
-                            z[i],
-                            (x[i] + c[i]) * 2.0 + k[i % COLS] as f32,
-                            "thread {t} element {i}"
-                        );
+                        assert_eq!(z[i], (x[i] + c[i]) * 2.0 + k[i % COLS] as f32, "thread {t} element {i}");
                     }
                 }
             })
@@ -141,43 +131,22 @@ fn wrong_inputs_are_clear_errors() {
 
     let bad_shape = HostTensor::from_f32(vec![ROWS, COLS - 1], &vec![0.0; ROWS * (COLS - 1)]);
     let bad_dtype = HostTensor::from_i64(vec![COLS], &vec![0; COLS]);
-    let e = model
-        .run(&[bad_shape, bad_dtype])
-        .expect_err("shape")
-        .to_string();
+    let e = model.run(&[bad_shape, bad_dtype]).expect_err("shape").to_string();
     assert_eq!(
         e,
         format!("input 'x': expected f32[{ROWS},{COLS}], got f32[{ROWS},{}]; input 'k': expected i32[{COLS}], got i64[{COLS}]", COLS - 1)
     );
 
     let short = HostTensor::new(DType::F32, vec![ROWS, COLS], vec![0; 12]);
-    let e = model
-        .run(&[short, ins[1].clone()])
-        .expect_err("bytes")
-        .to_string();
-    assert_eq!(
-        e,
-        format!(
-            "input 'x': f32[{ROWS},{COLS}] needs {} bytes, got 12",
-            N * 4
-        )
-    );
+    let e = model.run(&[short, ins[1].clone()]).expect_err("bytes").to_string();
+    assert_eq!(e, format!("input 'x': f32[{ROWS},{COLS}] needs {} bytes, got 12", N * 4));
 
     let x = ins[0].data.clone();
     let mut z = vec![0u8; N * 4];
     let mut w = vec![0u8; 3];
-    let e = model
-        .run_into(&[&x, &ins[1].data], &mut [&mut z, &mut w])
-        .expect_err("out bytes")
-        .to_string();
-    assert_eq!(
-        e,
-        format!("output 'w': i32[{COLS}] needs {} bytes, got 3", COLS * 4)
-    );
-    let e = model
-        .run_into(&[&x, &ins[1].data], &mut [&mut z])
-        .expect_err("out count")
-        .to_string();
+    let e = model.run_into(&[&x, &ins[1].data], &mut [&mut z, &mut w]).expect_err("out bytes").to_string();
+    assert_eq!(e, format!("output 'w': i32[{COLS}] needs {} bytes, got 3", COLS * 4));
+    let e = model.run_into(&[&x, &ins[1].data], &mut [&mut z]).expect_err("out count").to_string();
     assert_eq!(e, "expected 2 outputs, got 1");
 }
 

@@ -14,7 +14,11 @@ fn profile_dir() -> PathBuf {
 
 fn build_c_example(dir: &Path) -> PathBuf {
     let lib = profile_dir();
-    assert!(lib.join("libkiln_runtime.so").is_file(), "libkiln_runtime.so missing in {} (cargo build --workspace)", lib.display());
+    assert!(
+        lib.join("libkiln_runtime.so").is_file(),
+        "libkiln_runtime.so missing in {} (cargo build --workspace)",
+        lib.display()
+    );
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let exe = dir.join("run_model_c");
     let st = Command::new("cc")

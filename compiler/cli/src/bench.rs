@@ -40,8 +40,12 @@ pub fn random_inputs(model: &Model) -> Vec<HostTensor> {
         .map(|i| {
             let n: usize = i.shape.iter().product();
             let data: Vec<u8> = match i.dtype {
-                DType::F32 => (0..n).flat_map(|_| ((next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0).to_le_bytes()).collect(),
-                DType::F64 => (0..n).flat_map(|_| ((next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0).to_le_bytes()).collect(),
+                DType::F32 => {
+                    (0..n).flat_map(|_| ((next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0).to_le_bytes()).collect()
+                }
+                DType::F64 => {
+                    (0..n).flat_map(|_| ((next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0).to_le_bytes()).collect()
+                }
                 DType::I32 => (0..n).flat_map(|_| ((next() % 8) as i32).to_le_bytes()).collect(),
                 DType::I64 => (0..n).flat_map(|_| ((next() % 8) as i64).to_le_bytes()).collect(),
                 DType::Bool => (0..n).map(|k| (k % 2) as u8).collect(),
@@ -73,7 +77,13 @@ pub fn bench(model: &Model, inputs: &[HostTensor], runs: usize, warmup: usize) -
     })
 }
 
-pub fn run(artifact: &Path, inputs: &[(String, PathBuf)], threads: Option<usize>, runs: usize, warmup: usize) -> Result<BenchResult> {
+pub fn run(
+    artifact: &Path,
+    inputs: &[(String, PathBuf)],
+    threads: Option<usize>,
+    runs: usize,
+    warmup: usize,
+) -> Result<BenchResult> {
     let model = load(artifact, threads)?;
     let tensors = if inputs.is_empty() { random_inputs(&model) } else { bind_inputs(&model, inputs)? };
     bench(&model, &tensors, runs, warmup)

@@ -111,7 +111,8 @@ fn write_atomically(out: &Path, bytes: &[u8]) -> Result<()> {
     if !dir.is_dir() {
         bail!("cannot write {}: folder {} does not exist", out.display(), dir.display());
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(&dir).with_context(|| format!("cannot write in {}", dir.display()))?;
     tmp.write_all(bytes).with_context(|| format!("writing {}", out.display()))?;
     std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .with_context(|| format!("writing {}", out.display()))?;

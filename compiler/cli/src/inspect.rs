@@ -61,12 +61,26 @@ pub fn to_text(report: &Value) -> String {
     let mut s = String::new();
     let line = |v: &Value| {
         let shape: Vec<String> = v["shape"].as_array().into_iter().flatten().map(|d| d.to_string()).collect();
-        format!("  {}: {}[{}]\n", v["name"].as_str().unwrap_or("?"), v["dtype"].as_str().unwrap_or("?"), shape.join(","))
+        format!(
+            "  {}: {}[{}]\n",
+            v["name"].as_str().unwrap_or("?"),
+            v["dtype"].as_str().unwrap_or("?"),
+            shape.join(",")
+        )
     };
     s += &format!("{} '{}'\n", report["kind"].as_str().unwrap_or("?"), report["model"].as_str().unwrap_or(""));
     if let Some(t) = report.get("target") {
-        s += &format!("target: {} {} (abi {}, kiln {})\n", t["triple"].as_str().unwrap_or(""), t["cpu"].as_str().unwrap_or(""), report["abi_version"], report["compiler_version"].as_str().unwrap_or(""));
-        s += &format!("kernels: {}, steps: {}, arena: {} bytes\n", report["kernels"], report["steps"], report["arena_bytes"]);
+        s += &format!(
+            "target: {} {} (abi {}, kiln {})\n",
+            t["triple"].as_str().unwrap_or(""),
+            t["cpu"].as_str().unwrap_or(""),
+            report["abi_version"],
+            report["compiler_version"].as_str().unwrap_or("")
+        );
+        s += &format!(
+            "kernels: {}, steps: {}, arena: {} bytes\n",
+            report["kernels"], report["steps"], report["arena_bytes"]
+        );
     }
     s += "inputs:\n";
     report["inputs"].as_array().into_iter().flatten().for_each(|v| s += &line(v));

@@ -24,7 +24,6 @@ pub fn parse_shape_arg(s: &str) -> anyhow::Result<(String, Vec<usize>)> {
 
 /// Parse `NAME=FILE` (the `--input` flag).
 pub fn parse_input_arg(s: &str) -> anyhow::Result<(String, std::path::PathBuf)> {
-    let (name, file) =
-        s.rsplit_once('=').ok_or_else(|| anyhow::anyhow!("--input '{s}': expected NAME=FILE.npy"))?;
+    let (name, file) = s.rsplit_once('=').ok_or_else(|| anyhow::anyhow!("--input '{s}': expected NAME=FILE.npy"))?;
     Ok((name.to_string(), file.into()))
 }

@@ -8,7 +8,8 @@ use std::path::Path;
 
 pub fn read(path: &Path) -> Result<HostTensor> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let npy = npyz::NpyFile::new(BufReader::new(file)).with_context(|| format!("{} is not a valid .npy file", path.display()))?;
+    let npy = npyz::NpyFile::new(BufReader::new(file))
+        .with_context(|| format!("{} is not a valid .npy file", path.display()))?;
     if npy.order() == npyz::Order::Fortran && npy.shape().len() > 1 {
         bail!("{}: Fortran-order arrays are not supported; save it with np.ascontiguousarray", path.display());
     }
@@ -35,7 +36,11 @@ pub fn write(path: &Path, t: &HostTensor) -> Result<()> {
     let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let w = std::io::BufWriter::new(file);
     let ctx = || format!("writing {}", path.display());
-    fn put<T: npyz::AutoSerialize>(w: impl std::io::Write, shape: &[u64], data: impl IntoIterator<Item = T>) -> std::io::Result<()> {
+    fn put<T: npyz::AutoSerialize>(
+        w: impl std::io::Write,
+        shape: &[u64],
+        data: impl IntoIterator<Item = T>,
+    ) -> std::io::Result<()> {
         use npyz::WriterBuilder;
         let mut out = npyz::WriteOptions::new().default_dtype().shape(shape).writer(w).begin_nd()?;
         out.extend(data)?;

@@ -37,7 +37,12 @@ pub fn bind_inputs(model: &Model, given: &[(String, PathBuf)]) -> Result<Vec<Hos
         .collect()
 }
 
-pub fn run(artifact: &Path, inputs: &[(String, PathBuf)], out_dir: &Path, threads: Option<usize>) -> Result<Vec<PathBuf>> {
+pub fn run(
+    artifact: &Path,
+    inputs: &[(String, PathBuf)],
+    out_dir: &Path,
+    threads: Option<usize>,
+) -> Result<Vec<PathBuf>> {
     let model = load(artifact, threads)?;
     let tensors = bind_inputs(&model, inputs)?;
     let outputs = model.run(&tensors).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -47,7 +47,8 @@ fn compile_run_inspect_bench() {
     let tmp = tempfile::tempdir().unwrap();
     let so = compile_mlp(tmp.path(), &[]);
     let out_dir = tmp.path().join("out");
-    let out = kiln(&["run", &so, "--input", &input("mlp", "x"), "--output-dir", out_dir.to_str().unwrap(), "--threads", "2"]);
+    let out =
+        kiln(&["run", &so, "--input", &input("mlp", "x"), "--output-dir", out_dir.to_str().unwrap(), "--threads", "2"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out_dir.join("probs.npy").exists());
 
@@ -83,7 +84,9 @@ fn output_names_are_sanitized() {
 
 #[test]
 fn emit_text_stages_to_stdout() {
-    for (stage, needle) in [("ir", "graph @"), ("mlir", "func.func"), ("llvm", "kiln_artifact_v1"), ("asm", "kiln_artifact_v1")] {
+    for (stage, needle) in
+        [("ir", "graph @"), ("mlir", "func.func"), ("llvm", "kiln_artifact_v1"), ("asm", "kiln_artifact_v1")]
+    {
         let out = kiln(&["compile", &model("mlp"), "-o", "-", "--emit", stage]);
         assert!(out.status.success(), "{stage}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains(needle), "{stage} output lacks {needle}");
@@ -97,9 +100,17 @@ fn random_bytes_as_model() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("junk.onnx");
     let mut state = 12345u64;
-    let bytes: Vec<u8> = (0..4096).map(|_| { state = state.wrapping_mul(6364136223846793005).wrapping_add(1); (state >> 33) as u8 }).collect();
+    let bytes: Vec<u8> = (0..4096)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            (state >> 33) as u8
+        })
+        .collect();
     std::fs::write(&p, bytes).unwrap();
-    assert_clean_error(&kiln(&["compile", p.to_str().unwrap(), "-o", tmp.path().join("o.so").to_str().unwrap()]), "junk.onnx");
+    assert_clean_error(
+        &kiln(&["compile", p.to_str().unwrap(), "-o", tmp.path().join("o.so").to_str().unwrap()]),
+        "junk.onnx",
+    );
     assert!(!tmp.path().join("o.so").exists(), "no output on failure");
 }
 
@@ -109,7 +120,10 @@ fn truncated_model() {
     let bytes = std::fs::read(model("mlp")).unwrap();
     let p = tmp.path().join("half.onnx");
     std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
-    assert_clean_error(&kiln(&["compile", p.to_str().unwrap(), "-o", tmp.path().join("o.so").to_str().unwrap()]), "half.onnx");
+    assert_clean_error(
+        &kiln(&["compile", p.to_str().unwrap(), "-o", tmp.path().join("o.so").to_str().unwrap()]),
+        "half.onnx",
+    );
 }
 
 #[test]
@@ -155,7 +169,10 @@ fn wrong_input_shape_and_dtype_at_run_time() {
     assert_clean_error(&kiln(&["run", &so, "--input", &wrong_dtype, "--output-dir", od.to_str().unwrap()]), "i64");
     assert_clean_error(&kiln(&["run", &so, "--output-dir", od.to_str().unwrap()]), "missing --input");
     let unknown = format!("y={}", models().join("mlp/inputs/x.npy").display());
-    assert_clean_error(&kiln(&["run", &so, "--input", &unknown, "--output-dir", od.to_str().unwrap()]), "unknown input");
+    assert_clean_error(
+        &kiln(&["run", &so, "--input", &unknown, "--output-dir", od.to_str().unwrap()]),
+        "unknown input",
+    );
 }
 
 #[test]
@@ -163,13 +180,23 @@ fn not_a_kiln_artifact() {
     let tmp = tempfile::tempdir().unwrap();
     let od = tmp.path().join("o");
     // an ONNX file where an artifact is expected
-    assert_clean_error(&kiln(&["run", &model("mlp"), "--input", &input("mlp", "x"), "--output-dir", od.to_str().unwrap()]), "mlp");
+    assert_clean_error(
+        &kiln(&["run", &model("mlp"), "--input", &input("mlp", "x"), "--output-dir", od.to_str().unwrap()]),
+        "mlp",
+    );
     // a real shared library that is not a kiln artifact
     let c = tmp.path().join("lib.c");
     std::fs::write(&c, "int answer(void) { return 42; }\n").unwrap();
     let so = tmp.path().join("libforeign.so");
-    assert!(Command::new("cc").args(["-shared", "-fPIC", "-o", so.to_str().unwrap(), c.to_str().unwrap()]).status().unwrap().success());
-    assert_clean_error(&kiln(&["run", so.to_str().unwrap(), "--output-dir", od.to_str().unwrap()]), "not a kiln artifact");
+    assert!(Command::new("cc")
+        .args(["-shared", "-fPIC", "-o", so.to_str().unwrap(), c.to_str().unwrap()])
+        .status()
+        .unwrap()
+        .success());
+    assert_clean_error(
+        &kiln(&["run", so.to_str().unwrap(), "--output-dir", od.to_str().unwrap()]),
+        "not a kiln artifact",
+    );
 }
 
 #[test]
@@ -214,5 +241,8 @@ fn artifact_for_missing_cpu_features() {
 
 #[test]
 fn unknown_target_cpu() {
-    assert_clean_error(&kiln(&["compile", &model("mlp"), "-o", "/tmp/never.so", "--target-cpu", "pentium9000"]), "pentium9000");
+    assert_clean_error(
+        &kiln(&["compile", &model("mlp"), "-o", "/tmp/never.so", "--target-cpu", "pentium9000"]),
+        "pentium9000",
+    );
 }

@@ -81,15 +81,8 @@ pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u
             plan::StepKind::Copy => lower::copy::lower(&mut k),
         }
         .map_err(|e| CodegenError::new(format!("{} (node producing '{}')", e, st.value_name)))?;
-        schedule.push(Step {
-            kernel: i,
-            buffers: st.buffers.clone(),
-            max_workgroups: k.max_workgroups,
-        });
-        kernels.push(KernelInfo {
-            name: format!("k{i}_{}", st.op_name.to_lowercase()),
-            ops: vec![st.op_name.clone()],
-        });
+        schedule.push(Step { kernel: i, buffers: st.buffers.clone(), max_workgroups: k.max_workgroups });
+        kernels.push(KernelInfo { name: format!("k{i}_{}", st.op_name.to_lowercase()), ops: vec![st.op_name.clone()] });
         funcs.push(k.into_func(&emit::body_name(i)));
     }
     let text = emit::module_text(&funcs);

@@ -4,8 +4,7 @@ use crate::error::{CodegenError, Result};
 use std::process::Command;
 
 pub fn link_shared(object: &[u8]) -> Result<Vec<u8>> {
-    let dir = tempfile::tempdir()
-        .map_err(|e| CodegenError::new(format!("link: cannot create a temp dir: {e}")))?;
+    let dir = tempfile::tempdir().map_err(|e| CodegenError::new(format!("link: cannot create a temp dir: {e}")))?;
     let obj = dir.path().join("model.o");
     let so = dir.path().join("model.so");
     std::fs::write(&obj, object)
@@ -19,11 +18,7 @@ pub fn link_shared(object: &[u8]) -> Result<Vec<u8>> {
         .output()
         .map_err(|e| CodegenError::new(format!("link: cannot run cc: {e}")))?;
     if !out.status.success() {
-        return Err(CodegenError::new(format!(
-            "link: cc -shared failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
+        return Err(CodegenError::new(format!("link: cc -shared failed: {}", String::from_utf8_lossy(&out.stderr))));
     }
-    std::fs::read(&so)
-        .map_err(|e| CodegenError::new(format!("link: cannot read {}: {e}", so.display())))
+    std::fs::read(&so).map_err(|e| CodegenError::new(format!("link: cannot read {}: {e}", so.display())))
 }

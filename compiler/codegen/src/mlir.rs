@@ -21,10 +21,7 @@ pub const PIPELINE: &str = "builtin.module(convert-scf-to-cf, convert-math-to-ll
      convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}, convert-cf-to-llvm, reconcile-unrealized-casts)";
 
 /// Lower `text` and translate it into a module of `llvm_ctx`.
-pub fn to_llvm<'ctx>(
-    text: &str,
-    llvm_ctx: &'ctx inkwell::context::Context,
-) -> Result<inkwell::module::Module<'ctx>> {
+pub fn to_llvm<'ctx>(text: &str, llvm_ctx: &'ctx inkwell::context::Context) -> Result<inkwell::module::Module<'ctx>> {
     let registry = DialectRegistry::new();
     register_all_dialects(&registry);
     let ctx = Context::new_with_registry(&registry, false);
@@ -50,10 +47,7 @@ fn lower<'ctx>(
 ) -> Result<inkwell::module::Module<'ctx>> {
     let fail = |stage: &str| {
         let d = diags.borrow();
-        CodegenError::new(format!(
-            "MLIR {stage} failed (a codegen bug): {}",
-            d.first().map_or("no diagnostic", |s| s)
-        ))
+        CodegenError::new(format!("MLIR {stage} failed (a codegen bug): {}", d.first().map_or("no diagnostic", |s| s)))
     };
     let mut module = Module::parse(ctx, text).ok_or_else(|| fail("parse"))?;
     if !module.as_operation().verify() {

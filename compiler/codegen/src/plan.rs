@@ -66,10 +66,7 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
         let ty = graph.value_type(o.value);
         p.outputs.push(sig(&o.name, ty));
         let b = p.push(BufferKind::Output { index: i }, ty.size_bytes());
-        let computed = !matches!(
-            graph.node(o.value.node).op,
-            Op::Input { .. } | Op::Constant(_)
-        );
+        let computed = !matches!(graph.node(o.value.node).op, Op::Input { .. } | Op::Constant(_));
         if computed && !claimed.contains_key(&o.value) {
             claimed.insert(o.value, b);
         } else {
@@ -84,12 +81,7 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
             Op::Constant(t) => {
                 let v = ValueRef::new(n, 0);
                 if users(v) {
-                    let b = p.push(
-                        BufferKind::Constant {
-                            index: p.constants.len(),
-                        },
-                        t.ty().size_bytes(),
-                    );
+                    let b = p.push(BufferKind::Constant { index: p.constants.len() }, t.ty().size_bytes());
                     p.constants.push(t.clone());
                     p.val_buf.insert(v, b);
                 }
@@ -113,8 +105,7 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
                     let b = match claimed.get(&v) {
                         Some(b) => *b,
                         None => {
-                            let b = p
-                                .push(BufferKind::Intermediate { offset: 0 }, info.ty.size_bytes());
+                            let b = p.push(BufferKind::Intermediate { offset: 0 }, info.ty.size_bytes());
                             p.def_step.insert(b, p.steps.len());
                             b
                         }
@@ -123,10 +114,7 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
                     buffers.push(b);
                     params.push((info.ty.dtype, info.ty.shape.clone()));
                 }
-                let value_name = node
-                    .outputs
-                    .first()
-                    .map_or(String::new(), |o| o.name.clone());
+                let value_name = node.outputs.first().map_or(String::new(), |o| o.name.clone());
                 p.steps.push(PlannedStep {
                     kind: StepKind::Node(n),
                     op_name: op.name().to_string(),
@@ -162,11 +150,7 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
 }
 
 fn sig(name: &str, ty: &kiln_ir::TensorType) -> TensorSig {
-    TensorSig {
-        name: name.to_string(),
-        dtype: ty.dtype.name().to_string(),
-        shape: ty.shape.clone(),
-    }
+    TensorSig { name: name.to_string(), dtype: ty.dtype.name().to_string(), shape: ty.shape.clone() }
 }
 
 #[derive(Default)]
@@ -189,10 +173,7 @@ impl Planner {
 
     fn buf_of(&self, graph: &Graph, v: ValueRef) -> Result<usize> {
         self.val_buf.get(&v).copied().ok_or_else(|| {
-            CodegenError::new(format!(
-                "plan: value '{}' is read before it is computed",
-                graph.value_name(v)
-            ))
+            CodegenError::new(format!("plan: value '{}' is read before it is computed", graph.value_name(v)))
         })
     }
 

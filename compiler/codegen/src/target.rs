@@ -4,49 +4,10 @@
 
 use crate::error::{CodegenError, Result};
 use inkwell::targets::TargetMachine;
-
-/// Features the runtime can check on the loading machine (LLVM names, without '+').
-pub const CHECKABLE_FEATURES: &[&str] = &[
-    "sse2",
-    "sse3",
-    "ssse3",
-    "sse4.1",
-    "sse4.2",
-    "popcnt",
-    "sse4a",
-    "avx",
-    "avx2",
-    "fma",
-    "f16c",
-    "bmi",
-    "bmi2",
-    "lzcnt",
-    "movbe",
-    "avx512f",
-    "avx512cd",
-    "avx512bw",
-    "avx512dq",
-    "avx512vl",
-    "avx512vnni",
-    "avx512bf16",
-    "avx512fp16",
-    "avx512vbmi",
-    "avx512vbmi2",
-    "avx512ifma",
-    "avx512bitalg",
-    "avx512vpopcntdq",
-    "gfni",
-    "vaes",
-    "vpclmulqdq",
-    "amx-tile",
-    "amx-int8",
-    "amx-bf16",
-];
+pub use kiln_abi::RECORDED_FEATURES;
 
 const V2: &[&str] = &["sse2", "sse3", "ssse3", "sse4.1", "sse4.2", "popcnt"];
-const V3: &[&str] = &[
-    "avx", "avx2", "bmi", "bmi2", "f16c", "fma", "lzcnt", "movbe",
-];
+const V3: &[&str] = &["avx", "avx2", "bmi", "bmi2", "f16c", "fma", "lzcnt", "movbe"];
 const AVX512: &[&str] = &["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"];
 const ICX: &[&str] = &[
     "avx512vnni",
@@ -59,26 +20,12 @@ const ICX: &[&str] = &[
     "vaes",
     "vpclmulqdq",
 ];
-const SPR: &[&str] = &[
-    "avx512bf16",
-    "avx512fp16",
-    "amx-tile",
-    "amx-int8",
-    "amx-bf16",
-];
+const SPR: &[&str] = &["avx512bf16", "avx512fp16", "amx-tile", "amx-int8", "amx-bf16"];
 /// Every Zen has AMD's SSE4a (LLVM's FeatureSSE4A); Intel CPUs never do.
 const ZEN: &[&str] = &["sse4a"];
 const ZEN3: &[&str] = &["vaes", "vpclmulqdq"];
-const ZEN4: &[&str] = &[
-    "avx512ifma",
-    "avx512vbmi",
-    "avx512vbmi2",
-    "avx512vnni",
-    "avx512bf16",
-    "avx512bitalg",
-    "avx512vpopcntdq",
-    "gfni",
-];
+const ZEN4: &[&str] =
+    &["avx512ifma", "avx512vbmi", "avx512vbmi2", "avx512vnni", "avx512bf16", "avx512bitalg", "avx512vpopcntdq", "gfni"];
 
 /// Named CPUs and the feature groups each implies (from LLVM's X86.td).
 pub const KNOWN_CPUS: &[(&str, &[&[&str]])] = &[
@@ -106,7 +53,7 @@ pub struct ResolvedTarget {
     pub cpu: String,
     /// LLVM feature string for the target machine (the host's full string; empty for a named CPU).
     pub llvm_features: String,
-    /// Checkable features the code may use, in `CHECKABLE_FEATURES` order.
+    /// Checkable features the code may use, in `RECORDED_FEATURES` order.
     pub features: Vec<String>,
 }
 
@@ -114,39 +61,17 @@ pub fn resolve(cpu: &str) -> Result<ResolvedTarget> {
     if cpu == "host" {
         let name = TargetMachine::get_host_cpu_name().to_string();
         let llvm_features = TargetMachine::get_host_cpu_features().to_string();
-        let enabled: Vec<&str> = llvm_features
-            .split(',')
-            .filter_map(|f| f.strip_prefix('+'))
-            .collect();
-        let features = CHECKABLE_FEATURES
-            .iter()
-            .filter(|f| enabled.contains(f))
-            .map(|f| f.to_string())
-            .collect();
-        return Ok(ResolvedTarget {
-            cpu: name,
-            llvm_features,
-            features,
-        });
+        let enabled: Vec<&str> = llvm_features.split(',').filter_map(|f| f.strip_prefix('+')).collect();
+        let features = RECORDED_FEATURES.iter().filter(|f| enabled.contains(f)).map(|f| f.to_string()).collect();
+        return Ok(ResolvedTarget { cpu: name, llvm_features, features });
     }
     let Some((_, groups)) = KNOWN_CPUS.iter().find(|(n, _)| *n == cpu) else {
         let names: Vec<&str> = KNOWN_CPUS.iter().map(|(n, _)| *n).collect();
-        return Err(CodegenError::new(format!(
-            "unknown target CPU '{cpu}'; known: host, {}",
-            names.join(", ")
-        )));
+        return Err(CodegenError::new(format!("unknown target CPU '{cpu}'; known: host, {}", names.join(", "))));
     };
     let implied: Vec<&str> = groups.iter().flat_map(|g| g.iter().copied()).collect();
-    let features = CHECKABLE_FEATURES
-        .iter()
-        .filter(|f| implied.contains(f))
-        .map(|f| f.to_string())
-        .collect();
-    Ok(ResolvedTarget {
-        cpu: cpu.to_string(),
-        llvm_features: String::new(),
-        features,
-    })
+    let features = RECORDED_FEATURES.iter().filter(|f| implied.contains(f)).map(|f| f.to_string()).collect();
+    Ok(ResolvedTarget { cpu: cpu.to_string(), llvm_features: String::new(), features })
 }
 
 /// The ISA features an artifact built for `cpu` records (see the module doc).

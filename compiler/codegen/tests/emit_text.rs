@@ -8,22 +8,15 @@ use kiln_ir::{DType, Op, UnaryOp};
 use support::*;
 
 fn text(g: &kiln_ir::Graph, emit: Emit, cpu: &str) -> String {
-    let opts = CodegenOptions {
-        target_cpu: cpu.into(),
-        ..Default::default()
-    };
+    let opts = CodegenOptions { target_cpu: cpu.into(), ..Default::default() };
     String::from_utf8(compile(g, &opts, emit).unwrap()).unwrap()
 }
 
 fn matmul_graph() -> kiln_ir::Graph {
-    build(
-        "mm",
-        &[ty(DType::F32, &[16, 64]), ty(DType::F32, &[64, 128])],
-        |g, x| {
-            let m = node(g, Op::MatMul, &[x[0], x[1]])[0];
-            vec![node(g, Op::Unary(UnaryOp::Erf), &[m])[0]]
-        },
-    )
+    build("mm", &[ty(DType::F32, &[16, 64]), ty(DType::F32, &[64, 128])], |g, x| {
+        let m = node(g, Op::MatMul, &[x[0], x[1]])[0];
+        vec![node(g, Op::Unary(UnaryOp::Erf), &[m])[0]]
+    })
 }
 
 #[test]
@@ -31,30 +24,17 @@ fn mlir_has_one_func_per_kernel_with_loops() {
     let t = text(&matmul_graph(), Emit::Mlir, "host");
     assert_eq!(t.matches("func.func @kiln_k").count(), 2, "{t}");
     assert!(t.contains("scf.for"), "{t}");
-    assert!(
-        t.contains("memref<16x64xf32>") && t.contains("%wg: index, %nwg: index"),
-        "{t}"
-    );
+    assert!(t.contains("memref<16x64xf32>") && t.contains("%wg: index, %nwg: index"), "{t}");
     assert!(t.contains("math.erf"), "{t}");
 }
 
 #[test]
 fn llvm_ir_is_vectorized_and_exports_only_the_entry() {
     let t = text(&matmul_graph(), Emit::Llvm, "x86-64-v3");
-    assert!(
-        t.lines()
-            .any(|l| l.starts_with("define ") && l.contains("ptr @kiln_artifact_v1()")),
-        "entry symbol"
-    );
-    let exported: Vec<&str> = t
-        .lines()
-        .filter(|l| l.starts_with("define ") && !l.contains("internal"))
-        .collect();
+    assert!(t.lines().any(|l| l.starts_with("define ") && l.contains("ptr @kiln_artifact_v1()")), "entry symbol");
+    let exported: Vec<&str> = t.lines().filter(|l| l.starts_with("define ") && !l.contains("internal")).collect();
     assert_eq!(exported.len(), 1, "{exported:?}");
-    assert!(
-        t.contains("<8 x float>"),
-        "the MatMul j loop is vectorized for AVX2"
-    );
+    assert!(t.contains("<8 x float>"), "the MatMul j loop is vectorized for AVX2");
     assert!(t.contains("@erff"), "erf goes to libm");
     assert!(t.contains("align 64"), "constants/metadata 64-byte aligned");
 }
@@ -63,8 +43,5 @@ fn llvm_ir_is_vectorized_and_exports_only_the_entry() {
 fn asm_targets_the_cpu() {
     let t = text(&matmul_graph(), Emit::Asm, "skylake-avx512");
     assert!(t.contains("kiln_artifact_v1:"));
-    assert!(
-        t.contains("zmm") || t.contains("ymm"),
-        "vector registers used"
-    );
+    assert!(t.contains("zmm") || t.contains("ymm"), "vector registers used");
 }

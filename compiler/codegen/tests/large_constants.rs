@@ -22,19 +22,12 @@ fn check(n: usize, max_secs: f64) {
     let t = Instant::now();
     let l = Loaded::compile(&g);
     let secs = t.elapsed().as_secs_f64();
-    eprintln!(
-        "{} MB of constants: compiled and linked in {secs:.2} s",
-        n * 4 / 1_000_000
-    );
+    eprintln!("{} MB of constants: compiled and linked in {secs:.2} s", n * 4 / 1_000_000);
     assert!(secs < max_secs, "took {secs:.1} s");
     let x = Tensor::from_f32(&[n], vec![2.0; n]).unwrap();
     let y = l.run(&[x], &|m| m.min(4))[0].to_f64_vec();
     for i in [0, 1, 999, 1001, n - 1] {
-        assert_eq!(
-            y[i],
-            ((i % 1000) as f32 * 0.001 * 2.0) as f64,
-            "element {i}"
-        );
+        assert_eq!(y[i], ((i % 1000) as f32 * 0.001 * 2.0) as f64, "element {i}");
     }
 }
 

@@ -21,11 +21,9 @@ fn matmul_shapes_and_broadcasting() {
     ];
     for dt in [DType::F32, DType::F64] {
         for (sa, sb) in cases {
-            let g = build(
-                &format!("matmul_{dt}_{sa:?}_{sb:?}"),
-                &[ty(dt, sa), ty(dt, sb)],
-                |g, x| node(g, Op::MatMul, &[x[0], x[1]]),
-            );
+            let g = build(&format!("matmul_{dt}_{sa:?}_{sb:?}"), &[ty(dt, sa), ty(dt, sb)], |g, x| {
+                node(g, Op::MatMul, &[x[0], x[1]])
+            });
             let mut rng = Rng::new(21);
             let ins = vec![random(&mut rng, dt, sa), random(&mut rng, dt, sb)];
             check_graph(&g, &ins, 1e-5);
@@ -36,8 +34,7 @@ fn matmul_shapes_and_broadcasting() {
 #[test]
 fn gemm_alpha_beta_transposes_and_c_shapes() {
     let (m, k, n) = (3, 5, 4);
-    let c_shapes: [Option<&[usize]>; 5] =
-        [None, Some(&[]), Some(&[4]), Some(&[3, 1]), Some(&[3, 4])];
+    let c_shapes: [Option<&[usize]>; 5] = [None, Some(&[]), Some(&[4]), Some(&[3, 1]), Some(&[3, 4])];
     for dt in [DType::F32, DType::F64] {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             for c in c_shapes {
@@ -47,15 +44,8 @@ fn gemm_alpha_beta_transposes_and_c_shapes() {
                 if let Some(c) = c {
                     tys.push(ty(dt, c));
                 }
-                let op = Op::Gemm {
-                    alpha: 0.5,
-                    beta: -1.25,
-                    trans_a: ta,
-                    trans_b: tb,
-                };
-                let g = build(&format!("gemm_{dt}_{ta}_{tb}_{c:?}"), &tys, |g, x| {
-                    node(g, op.clone(), x)
-                });
+                let op = Op::Gemm { alpha: 0.5, beta: -1.25, trans_a: ta, trans_b: tb };
+                let g = build(&format!("gemm_{dt}_{ta}_{tb}_{c:?}"), &tys, |g, x| node(g, op.clone(), x));
                 let mut rng = Rng::new(22);
                 let ins: Vec<_> = tys.iter().map(|t| random(&mut rng, dt, &t.shape)).collect();
                 check_graph(&g, &ins, 1e-5);
@@ -63,27 +53,11 @@ fn gemm_alpha_beta_transposes_and_c_shapes() {
         }
     }
     // alpha = 1 without C: no epilogue loop.
-    let g = build(
-        "gemm_plain",
-        &[ty(DType::F32, &[1, 6]), ty(DType::F32, &[6, 9])],
-        |g, x| {
-            node(
-                g,
-                Op::Gemm {
-                    alpha: 1.0,
-                    beta: 1.0,
-                    trans_a: false,
-                    trans_b: false,
-                },
-                x,
-            )
-        },
-    );
+    let g = build("gemm_plain", &[ty(DType::F32, &[1, 6]), ty(DType::F32, &[6, 9])], |g, x| {
+        node(g, Op::Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: false }, x)
+    });
     let mut rng = Rng::new(23);
-    let ins = vec![
-        random(&mut rng, DType::F32, &[1, 6]),
-        random(&mut rng, DType::F32, &[6, 9]),
-    ];
+    let ins = vec![random(&mut rng, DType::F32, &[1, 6]), random(&mut rng, DType::F32, &[6, 9])];
     check_graph(&g, &ins, 1e-5);
 }
 
@@ -176,9 +150,7 @@ fn conv_strides_pads_dilations_groups() {
                 dilations: c.dilations.to_vec(),
                 group: c.group,
             };
-            let g = build(&format!("conv_{dt}_{i}"), &tys, |g, x| {
-                node(g, op.clone(), x)
-            });
+            let g = build(&format!("conv_{dt}_{i}"), &tys, |g, x| node(g, op.clone(), x));
             let mut rng = Rng::new(30 + i as u64);
             let ins: Vec<_> = tys.iter().map(|t| random(&mut rng, dt, &t.shape)).collect();
             check_graph(&g, &ins, 1e-5);
@@ -199,36 +171,32 @@ fn pools_with_pads_strides_dilations() {
     for dt in [DType::F32, DType::F64] {
         for (i, (k, s, p, d)) in cases.iter().enumerate() {
             let x = ty(dt, &[2, 3, 7, 8]);
-            let g = build(
-                &format!("pool_{dt}_{i}"),
-                std::slice::from_ref(&x),
-                |g, x| {
-                    let mut outs = vec![
-                        node(
-                            g,
-                            Op::MaxPool {
-                                kernel: k.to_vec(),
-                                strides: s.to_vec(),
-                                pads: p.to_vec(),
-                                dilations: d.to_vec(),
-                            },
-                            &[x[0]],
-                        )[0],
-                    ];
-                    if *d == [1, 1] {
-                        for cip in [false, true] {
-                            let op = Op::AvgPool {
-                                kernel: k.to_vec(),
-                                strides: s.to_vec(),
-                                pads: p.to_vec(),
-                                count_include_pad: cip,
-                            };
-                            outs.push(node(g, op, &[x[0]])[0]);
-                        }
+            let g = build(&format!("pool_{dt}_{i}"), std::slice::from_ref(&x), |g, x| {
+                let mut outs = vec![
+                    node(
+                        g,
+                        Op::MaxPool {
+                            kernel: k.to_vec(),
+                            strides: s.to_vec(),
+                            pads: p.to_vec(),
+                            dilations: d.to_vec(),
+                        },
+                        &[x[0]],
+                    )[0],
+                ];
+                if *d == [1, 1] {
+                    for cip in [false, true] {
+                        let op = Op::AvgPool {
+                            kernel: k.to_vec(),
+                            strides: s.to_vec(),
+                            pads: p.to_vec(),
+                            count_include_pad: cip,
+                        };
+                        outs.push(node(g, op, &[x[0]])[0]);
                     }
-                    outs
-                },
-            );
+                }
+                outs
+            });
             // All-negative inputs: a padded cell winning a max would show up as 0.
             let mut rng = Rng::new(40 + i as u64);
             let xv = random_in(&mut rng, dt, &x.shape, -3.0, -0.5);

@@ -29,11 +29,9 @@ fn transpose_perms() {
             (vec![2, 3, 4, 5], vec![0, 2, 1, 3]),
             (vec![1, 5, 1], vec![2, 1, 0]),
         ] {
-            let g = build(
-                &format!("transpose_{dt}_{perm:?}"),
-                &[ty(dt, &shape)],
-                |g, x| node(g, Op::Transpose { perm: perm.clone() }, &[x[0]]),
-            );
+            let g = build(&format!("transpose_{dt}_{perm:?}"), &[ty(dt, &shape)], |g, x| {
+                node(g, Op::Transpose { perm: perm.clone() }, &[x[0]])
+            });
             let mut rng = Rng::new(91);
             check_graph(&g, &[random(&mut rng, dt, &shape)], 0.0);
         }
@@ -53,25 +51,18 @@ fn concat_axes() {
                 })
                 .collect();
             let tys: Vec<_> = shapes.iter().map(|s| ty(dt, s)).collect();
-            let g = build(&format!("concat_{dt}_{axis}"), &tys, |g, x| {
-                node(g, Op::Concat { axis }, x)
-            });
+            let g = build(&format!("concat_{dt}_{axis}"), &tys, |g, x| node(g, Op::Concat { axis }, x));
             let mut rng = Rng::new(92);
             let ins: Vec<_> = shapes.iter().map(|s| random(&mut rng, dt, s)).collect();
             check_graph(&g, &ins, 0.0);
         }
     }
     // Nothing but the axis to split work on: a single workgroup.
-    let g = build(
-        "concat_rows",
-        &[ty(DType::F32, &[1, 3]), ty(DType::F32, &[1, 5])],
-        |g, x| node(g, Op::Concat { axis: 1 }, x),
-    );
+    let g = build("concat_rows", &[ty(DType::F32, &[1, 3]), ty(DType::F32, &[1, 5])], |g, x| {
+        node(g, Op::Concat { axis: 1 }, x)
+    });
     let mut rng = Rng::new(93);
-    let ins = vec![
-        random(&mut rng, DType::F32, &[1, 3]),
-        random(&mut rng, DType::F32, &[1, 5]),
-    ];
+    let ins = vec![random(&mut rng, DType::F32, &[1, 3]), random(&mut rng, DType::F32, &[1, 5])];
     check_graph(&g, &ins, 0.0);
 }
 
@@ -82,14 +73,7 @@ fn split_axes() {
             let mut shape = vec![3, 6, 4];
             shape[axis] = sizes.iter().sum();
             let g = build(&format!("split_{dt}_{axis}"), &[ty(dt, &shape)], |g, x| {
-                node(
-                    g,
-                    Op::Split {
-                        axis,
-                        sizes: sizes.clone(),
-                    },
-                    &[x[0]],
-                )
+                node(g, Op::Split { axis, sizes: sizes.clone() }, &[x[0]])
             });
             let mut rng = Rng::new(94);
             check_graph(&g, &[random(&mut rng, dt, &shape)], 0.0);
@@ -110,15 +94,8 @@ fn slice_positive_and_negative_steps() {
     for dt in [DType::F32, DType::I64] {
         for (i, (axes, starts, ends, steps)) in cases.iter().enumerate() {
             let shape = [3, 6, 5];
-            let op = Op::Slice {
-                axes: axes.clone(),
-                starts: starts.clone(),
-                ends: ends.clone(),
-                steps: steps.clone(),
-            };
-            let g = build(&format!("slice_{dt}_{i}"), &[ty(dt, &shape)], |g, x| {
-                node(g, op.clone(), &[x[0]])
-            });
+            let op = Op::Slice { axes: axes.clone(), starts: starts.clone(), ends: ends.clone(), steps: steps.clone() };
+            let g = build(&format!("slice_{dt}_{i}"), &[ty(dt, &shape)], |g, x| node(g, op.clone(), &[x[0]]));
             let mut rng = Rng::new(95);
             check_graph(&g, &[random(&mut rng, dt, &shape)], 0.0);
         }
@@ -128,18 +105,13 @@ fn slice_positive_and_negative_steps() {
 #[test]
 fn gather_axes_index_dtypes_and_negatives() {
     for dt in [DType::F32, DType::I64, DType::Bool] {
-        for (axis, ishape, itype) in [
-            (0, vec![4], DType::I64),
-            (1, vec![2, 3], DType::I32),
-            (2, vec![], DType::I64),
-            (1, vec![5], DType::I32),
-        ] {
+        for (axis, ishape, itype) in
+            [(0, vec![4], DType::I64), (1, vec![2, 3], DType::I32), (2, vec![], DType::I64), (1, vec![5], DType::I32)]
+        {
             let shape = [3, 4, 5];
-            let g = build(
-                &format!("gather_{dt}_{axis}_{itype}"),
-                &[ty(dt, &shape), ty(itype, &ishape)],
-                |g, x| node(g, Op::Gather { axis }, x),
-            );
+            let g = build(&format!("gather_{dt}_{axis}_{itype}"), &[ty(dt, &shape), ty(itype, &ishape)], |g, x| {
+                node(g, Op::Gather { axis }, x)
+            });
             let mut rng = Rng::new(96);
             let d = shape[axis] as f64;
             let idx = random_in(&mut rng, itype, &ishape, -d, d - 1.0);
@@ -150,11 +122,8 @@ fn gather_axes_index_dtypes_and_negatives() {
 
 #[test]
 fn gather_out_of_range_index_is_clamped_not_read_out_of_bounds() {
-    let g = build(
-        "gather_oob",
-        &[ty(DType::F32, &[4]), ty(DType::I64, &[3])],
-        |g, x| node(g, Op::Gather { axis: 0 }, x),
-    );
+    let g =
+        build("gather_oob", &[ty(DType::F32, &[4]), ty(DType::I64, &[3])], |g, x| node(g, Op::Gather { axis: 0 }, x));
     let l = Loaded::compile(&g);
     let data = Tensor::from_f32(&[4], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
     let idx = Tensor::from_i64(&[3], vec![100, -100, -1]).unwrap();

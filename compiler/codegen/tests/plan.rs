@@ -46,10 +46,7 @@ fn internal_reshape_aliases_its_input() {
     });
     let p = plan(&g).unwrap();
     assert_eq!(p.steps.len(), 2, "no kernel for the reshape");
-    assert_eq!(
-        p.steps[0].buffers[1], p.steps[1].buffers[0],
-        "the reshape reads exp's buffer"
-    );
+    assert_eq!(p.steps[0].buffers[1], p.steps[1].buffers[0], "the reshape reads exp's buffer");
     let mut rng = Rng::new(2);
     check_graph(&g, &[random(&mut rng, DType::F32, &[2, 3])], 1e-6);
 }
@@ -62,17 +59,9 @@ fn arena_slots_of_live_values_never_overlap() {
         for i in 0..12 {
             let a = vals[vals.len() - 1];
             let b = vals[vals.len().saturating_sub(3)];
-            let op = if i % 2 == 0 {
-                Op::Binary(BinaryOp::Add)
-            } else {
-                Op::Binary(BinaryOp::Mul)
-            };
+            let op = if i % 2 == 0 { Op::Binary(BinaryOp::Add) } else { Op::Binary(BinaryOp::Mul) };
             let v = node(g, op, &[a, b])[0];
-            let v = if i % 3 == 0 {
-                node(g, Op::Unary(UnaryOp::Tanh), &[v])[0]
-            } else {
-                v
-            };
+            let v = if i % 3 == 0 { node(g, Op::Unary(UnaryOp::Tanh), &[v])[0] } else { v };
             vals.push(v);
         }
         vec![vals[vals.len() - 1], vals[5]]
@@ -103,28 +92,14 @@ fn arena_slots_of_live_values_never_overlap() {
             };
             let (oa, ob) = (off(*a), off(*b));
             let (sa, sb) = (p.buffers[*a].size_bytes, p.buffers[*b].size_bytes);
-            assert!(
-                oa + sa <= ob || ob + sb <= oa,
-                "buffers {a} and {b} overlap while both live"
-            );
+            assert!(oa + sa <= ob || ob + sb <= oa, "buffers {a} and {b} overlap while both live");
         }
     }
-    let total: usize = span
-        .keys()
-        .map(|b| kiln_abi::align_up(p.buffers[*b].size_bytes))
-        .sum();
-    assert!(
-        p.arena_bytes < total,
-        "slots are reused ({} of {total})",
-        p.arena_bytes
-    );
+    let total: usize = span.keys().map(|b| kiln_abi::align_up(p.buffers[*b].size_bytes)).sum();
+    assert!(p.arena_bytes < total, "slots are reused ({} of {total})", p.arena_bytes);
     assert!(n_steps > 12);
     let mut rng = Rng::new(3);
-    check_graph(
-        &g,
-        &[random_in(&mut rng, DType::F32, &[3, 7], -1.0, 1.0)],
-        1e-5,
-    );
+    check_graph(&g, &[random_in(&mut rng, DType::F32, &[3, 7], -1.0, 1.0)], 1e-5);
 }
 
 #[test]
@@ -140,33 +115,18 @@ fn metadata_records_signature_ops_and_constants() {
     g.add_output("logits", y);
     let mut imported = BTreeMap::new();
     imported.insert("Gemm".to_string(), 1usize);
-    let opts = CodegenOptions {
-        model_name: "mlp".into(),
-        ops_imported: imported.clone(),
-        ..Default::default()
-    };
+    let opts = CodegenOptions { model_name: "mlp".into(), ops_imported: imported.clone(), ..Default::default() };
     let l = Loaded::compile_with(&g, &opts);
     let m = &l.meta;
     assert_eq!(m.model_name, "mlp");
     assert_eq!(m.ops_imported, imported);
     assert_eq!(m.ops, g.op_histogram());
     assert_eq!(
-        (
-            m.inputs[0].name.as_str(),
-            m.inputs[0].dtype.as_str(),
-            m.inputs[0].shape.clone()
-        ),
+        (m.inputs[0].name.as_str(), m.inputs[0].dtype.as_str(), m.inputs[0].shape.clone()),
         ("x", "f32", vec![2, 4])
     );
-    assert_eq!(
-        (m.outputs[0].name.as_str(), m.outputs[0].shape.clone()),
-        ("logits", vec![2, 3])
-    );
-    let consts = m
-        .buffers
-        .iter()
-        .filter(|b| matches!(b.kind, BufferKind::Constant { .. }))
-        .count();
+    assert_eq!((m.outputs[0].name.as_str(), m.outputs[0].shape.clone()), ("logits", vec![2, 3]));
+    let consts = m.buffers.iter().filter(|b| matches!(b.kind, BufferKind::Constant { .. })).count();
     assert_eq!(consts, 2);
     assert_eq!(m.kernels.len(), 3);
     assert_eq!(m.kernels[0].ops, vec!["MatMul".to_string()]);
@@ -182,8 +142,6 @@ fn invalid_graph_is_rejected_with_one_line() {
     g.add_output("y", x);
     // An output naming a value that does not exist.
     g.add_output("z", kiln_ir::ValueRef::new(kiln_ir::NodeIndex::new(99), 0));
-    let e = kiln_codegen::compile(&g, &CodegenOptions::default(), kiln_codegen::Emit::So)
-        .unwrap_err()
-        .to_string();
+    let e = kiln_codegen::compile(&g, &CodegenOptions::default(), kiln_codegen::Emit::So).unwrap_err().to_string();
     assert!(!e.contains('\n') && e.contains("z"), "{e}");
 }

@@ -20,10 +20,7 @@ fn add_relu() -> Graph {
 fn add_relu_matches_interpreter() {
     let g = add_relu();
     let mut rng = Rng::new(1);
-    let ins = vec![
-        random(&mut rng, DType::F32, &[3, 5]),
-        random(&mut rng, DType::F32, &[5]),
-    ];
+    let ins = vec![random(&mut rng, DType::F32, &[3, 5]), random(&mut rng, DType::F32, &[5])];
     let l = check_graph(&g, &ins, 0.0);
     assert_eq!(l.meta.schedule.len(), 2);
     assert_eq!(l.meta.schedule[0].max_workgroups, 3);
@@ -34,15 +31,9 @@ fn emit_stages_look_right() {
     let g = add_relu();
     let opts = CodegenOptions::default();
     let mlir = String::from_utf8(compile(&g, &opts, Emit::Mlir).unwrap()).unwrap();
-    assert!(
-        mlir.contains("scf.for") && mlir.contains("func.func @kiln_k0_body"),
-        "{mlir}"
-    );
+    assert!(mlir.contains("scf.for") && mlir.contains("func.func @kiln_k0_body"), "{mlir}");
     let ll = String::from_utf8(compile(&g, &opts, Emit::Llvm).unwrap()).unwrap();
-    assert!(
-        ll.contains("define") && ll.contains("@kiln_artifact_v1"),
-        "{ll}"
-    );
+    assert!(ll.contains("define") && ll.contains("@kiln_artifact_v1"), "{ll}");
     let asm = String::from_utf8(compile(&g, &opts, Emit::Asm).unwrap()).unwrap();
     assert!(asm.contains("kiln_artifact_v1:"), "{asm}");
     let obj = compile(&g, &opts, Emit::Obj).unwrap();

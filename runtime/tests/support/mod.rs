@@ -33,45 +33,29 @@ pub fn input_k() -> Vec<i32> {
 }
 
 pub fn inputs() -> Vec<HostTensor> {
-    vec![
-        HostTensor::from_f32(vec![ROWS, COLS], &input_x()),
-        HostTensor::from_i32(vec![COLS], &input_k()),
-    ]
+    vec![HostTensor::from_f32(vec![ROWS, COLS], &input_x()), HostTensor::from_i32(vec![COLS], &input_k())]
 }
 
 /// z = (x + c) * 2 + k (broadcast over rows), w = k * 3; computed exactly as the C kernels do.
 pub fn expected() -> (Vec<f32>, Vec<i32>) {
     let (x, c, k) = (input_x(), const_values(), input_k());
-    let z = (0..N)
-        .map(|i| (x[i] + c[i]) * 2.0 + k[i % COLS] as f32)
-        .collect();
+    let z = (0..N).map(|i| (x[i] + c[i]) * 2.0 + k[i % COLS] as f32).collect();
     let w = k.iter().map(|v| v * 3).collect();
     (z, w)
 }
 
 fn target() -> Target {
-    Target {
-        triple: "x86_64-unknown-linux-gnu".into(),
-        cpu: "x86-64".into(),
-        features: vec!["sse2".into()],
-    }
+    Target { triple: "x86_64-unknown-linux-gnu".into(), cpu: "x86-64".into(), features: vec!["sse2".into()] }
 }
 
 fn sig(name: &str, dtype: &str, shape: &[usize]) -> TensorSig {
-    TensorSig {
-        name: name.into(),
-        dtype: dtype.into(),
-        shape: shape.to_vec(),
-    }
+    TensorSig { name: name.into(), dtype: dtype.into(), shape: shape.to_vec() }
 }
 
 /// The fixture's correct metadata.
 pub fn metadata() -> Metadata {
     let buf = |kind, size_bytes| Buffer { kind, size_bytes };
-    let kernel = |name: &str, op: &str| KernelInfo {
-        name: name.into(),
-        ops: vec![op.into()],
-    };
+    let kernel = |name: &str, op: &str| KernelInfo { name: name.into(), ops: vec![op.into()] };
     Metadata {
         abi_version: ABI_VERSION,
         compiler_version: "test-fixture".into(),
@@ -88,27 +72,11 @@ pub fn metadata() -> Metadata {
             buf(BufferKind::Output { index: 1 }, COLS * 4),
         ],
         arena_bytes: 64 + kiln_abi::align_up(N * 4),
-        kernels: vec![
-            kernel("add_const", "Add"),
-            kernel("scale_bias", "Mul"),
-            kernel("triple", "Mul"),
-        ],
+        kernels: vec![kernel("add_const", "Add"), kernel("scale_bias", "Mul"), kernel("triple", "Mul")],
         schedule: vec![
-            Step {
-                kernel: 0,
-                buffers: vec![0, 1, 2],
-                max_workgroups: N as u64,
-            },
-            Step {
-                kernel: 1,
-                buffers: vec![2, 3, 4],
-                max_workgroups: ROWS as u64,
-            },
-            Step {
-                kernel: 2,
-                buffers: vec![3, 5],
-                max_workgroups: COLS as u64,
-            },
+            Step { kernel: 0, buffers: vec![0, 1, 2], max_workgroups: N as u64 },
+            Step { kernel: 1, buffers: vec![2, 3, 4], max_workgroups: ROWS as u64 },
+            Step { kernel: 2, buffers: vec![3, 5], max_workgroups: COLS as u64 },
         ],
         ops_imported: Default::default(),
         ops: Default::default(),
@@ -167,12 +135,7 @@ pub fn build_c_lib(dir: &Path, name: &str, source: &str) -> PathBuf {
     let src = dir.join(format!("{name}.c"));
     std::fs::write(&src, source).expect("write source");
     let out = dir.join(name);
-    let status = Command::new("cc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("run cc");
+    let status = Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&out).arg(&src).status().expect("run cc");
     assert!(status.success(), "cc failed for {name}");
     out
 }

@@ -74,10 +74,7 @@ pub struct Builder {
 
 impl Builder {
     pub fn new() -> Self {
-        Builder {
-            indent: 2,
-            ..Default::default()
-        }
+        Builder { indent: 2, ..Default::default() }
     }
 
     /// The function body: hoisted constants first, then the emitted lines.
@@ -93,8 +90,7 @@ impl Builder {
     }
 
     pub fn line(&mut self, s: impl AsRef<str>) {
-        self.body
-            .push(format!("{}{}", "  ".repeat(self.indent), s.as_ref()));
+        self.body.push(format!("{}{}", "  ".repeat(self.indent), s.as_ref()));
     }
 
     /// Emit `%new = rhs` and return `%new`.
@@ -156,43 +152,23 @@ impl Builder {
         let res = self.fresh();
         let one = self.idx(1);
         let accs: Vec<String> = inits.iter().map(|_| self.fresh()).collect();
-        let args: Vec<String> = accs
-            .iter()
-            .zip(inits)
-            .map(|(a, (v, _))| format!("{a} = {v}"))
-            .collect();
+        let args: Vec<String> = accs.iter().zip(inits).map(|(a, (v, _))| format!("{a} = {v}")).collect();
         let tys: Vec<String> = inits.iter().map(|(_, t)| t.clone()).collect();
-        let lhs = if inits.len() == 1 {
-            res.clone()
-        } else {
-            format!("{res}:{}", inits.len())
-        };
+        let lhs = if inits.len() == 1 { res.clone() } else { format!("{res}:{}", inits.len()) };
         self.line(format!(
             "{lhs} = scf.for {iv} = {lo} to {hi} step {one} iter_args({}) -> ({}) {{",
             args.join(", "),
             tys.join(", ")
         ));
         self.indent += 1;
-        let results = if inits.len() == 1 {
-            vec![res]
-        } else {
-            (0..inits.len()).map(|i| format!("{res}#{i}")).collect()
-        };
-        IterLoop {
-            iv,
-            accs,
-            results,
-            tys,
-        }
+        let results =
+            if inits.len() == 1 { vec![res] } else { (0..inits.len()).map(|i| format!("{res}#{i}")).collect() };
+        IterLoop { iv, accs, results, tys }
     }
 
     /// Yield the next carried values and close the loop; returns the loop results.
     pub fn end_for_iter(&mut self, l: IterLoop, yields: &[String]) -> Vec<String> {
-        self.line(format!(
-            "scf.yield {} : {}",
-            yields.join(", "),
-            l.tys.join(", ")
-        ));
+        self.line(format!("scf.yield {} : {}", yields.join(", "), l.tys.join(", ")));
         self.indent -= 1;
         self.line("}");
         l.results
@@ -200,12 +176,7 @@ impl Builder {
 
     /// Load one element (bool bytes become i1: nonzero is true).
     pub fn load(&mut self, m: &Mem, idx: &[String]) -> String {
-        let v = self.op(format!(
-            "memref.load {}[{}] : {}",
-            m.name,
-            idx.join(", "),
-            m.memref_ty()
-        ));
+        let v = self.op(format!("memref.load {}[{}] : {}", m.name, idx.join(", "), m.memref_ty()));
         if m.dtype == DType::Bool {
             let z = self.constant("0".into(), "i8");
             self.op(format!("arith.cmpi ne, {v}, {z} : i8"))
@@ -216,17 +187,8 @@ impl Builder {
 
     /// Store one element (i1 is written as a 0/1 byte).
     pub fn store(&mut self, v: &str, m: &Mem, idx: &[String]) {
-        let v = if m.dtype == DType::Bool {
-            self.op(format!("arith.extui {v} : i1 to i8"))
-        } else {
-            v.to_string()
-        };
-        self.line(format!(
-            "memref.store {v}, {}[{}] : {}",
-            m.name,
-            idx.join(", "),
-            m.memref_ty()
-        ));
+        let v = if m.dtype == DType::Bool { self.op(format!("arith.extui {v} : i1 to i8")) } else { v.to_string() };
+        self.line(format!("memref.store {v}, {}[{}] : {}", m.name, idx.join(", "), m.memref_ty()));
     }
 
     /// `a + b` in dtype `dt`.

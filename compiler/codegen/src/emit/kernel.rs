@@ -39,18 +39,9 @@ impl Kernel {
         let params = params
             .into_iter()
             .enumerate()
-            .map(|(i, (dtype, shape))| Mem {
-                name: format!("%b{i}"),
-                dtype,
-                shape,
-            })
+            .map(|(i, (dtype, shape))| Mem { name: format!("%b{i}"), dtype, shape })
             .collect();
-        Kernel {
-            b: Builder::new(),
-            params,
-            max_workgroups: 1,
-            partitioned: false,
-        }
+        Kernel { b: Builder::new(), params, max_workgroups: 1, partitioned: false }
     }
 
     pub fn param(&self, i: usize) -> Mem {
@@ -92,22 +83,12 @@ impl Kernel {
         match dim {
             Some(d) => {
                 let (lo, hi) = self.partition(shape[d]);
-                Part {
-                    dim,
-                    lo,
-                    hi,
-                    dummy: false,
-                }
+                Part { dim, lo, hi, dummy: false }
             }
             None => {
                 let (lo, hi) = self.partition(1);
                 self.b.for_(&lo, &hi);
-                Part {
-                    dim,
-                    lo,
-                    hi,
-                    dummy: true,
-                }
+                Part { dim, lo, hi, dummy: true }
             }
         }
     }
@@ -129,19 +110,12 @@ impl Kernel {
             if skip.contains(&d) || (shape[d] == 1 && !is_part) {
                 continue;
             }
-            let (lo, hi) = if is_part {
-                (part.lo.clone(), part.hi.clone())
-            } else {
-                (zero.clone(), self.b.idx(shape[d] as i64))
-            };
+            let (lo, hi) =
+                if is_part { (part.lo.clone(), part.hi.clone()) } else { (zero.clone(), self.b.idx(shape[d] as i64)) };
             ivs[d] = self.b.for_(&lo, &hi);
             opened += 1;
         }
-        Nest {
-            ivs,
-            opened,
-            part: None,
-        }
+        Nest { ivs, opened, part: None }
     }
 
     /// [`Kernel::begin_parallel`] + [`Kernel::loops`]: the usual outer loop nest of a kernel.
@@ -236,9 +210,8 @@ impl Kernel {
         for m in &self.params {
             if m.rank() > 1 && m.shape.contains(&0) {
                 let raw = format!("{}_raw: memref<0x{}>", m.name, super::mem_ty(m.dtype));
-                let strides: Vec<String> = (0..m.rank())
-                    .map(|d| m.shape[d + 1..].iter().product::<usize>().to_string())
-                    .collect();
+                let strides: Vec<String> =
+                    (0..m.rank()).map(|d| m.shape[d + 1..].iter().product::<usize>().to_string()).collect();
                 let sizes: Vec<String> = m.shape.iter().map(|d| d.to_string()).collect();
                 casts.push_str(&format!(
                     "    {} = memref.reinterpret_cast {}_raw to offset: [0], sizes: [{}], strides: [{}] : memref<0x{}> to {}\n",
@@ -269,22 +242,11 @@ impl Kernel {
 
 /// The index list of `out_ivs` mapped into an operand of shape `in_shape` broadcast (numpy,
 /// right-aligned) to the output: broadcast dims read index 0.
-pub fn broadcast_index(
-    out_ivs: &[String],
-    in_shape: &[usize],
-    out_shape: &[usize],
-    zero: &str,
-) -> Vec<String> {
+pub fn broadcast_index(out_ivs: &[String], in_shape: &[usize], out_shape: &[usize], zero: &str) -> Vec<String> {
     let off = out_shape.len() - in_shape.len();
     in_shape
         .iter()
         .enumerate()
-        .map(|(i, &n)| {
-            if n == 1 && out_shape[off + i] != 1 {
-                zero.to_string()
-            } else {
-                out_ivs[off + i].clone()
-            }
-        })
+        .map(|(i, &n)| if n == 1 && out_shape[off + i] != 1 { zero.to_string() } else { out_ivs[off + i].clone() })
         .collect()
 }

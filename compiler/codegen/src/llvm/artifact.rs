@@ -31,40 +31,30 @@ pub fn complete<'ctx>(
     let i32t = ctx.i32_type();
     let err = |e: inkwell::builder::BuilderError| CodegenError::new(format!("LLVM builder: {e}"));
     let noalias = ctx.create_enum_attribute(Attribute::get_named_enum_kind_id("noalias"), 0);
-    let wrapper_ty = ctx
-        .void_type()
-        .fn_type(&[ptr.into(), i64t.into(), i64t.into()], false);
+    let wrapper_ty = ctx.void_type().fn_type(&[ptr.into(), i64t.into(), i64t.into()], false);
 
     let mut kernels: Vec<PointerValue> = Vec::new();
     for (i, &n) in params.iter().enumerate() {
-        let body = module.get_function(&body_name(i)).ok_or_else(|| {
-            CodegenError::new(format!("LLVM: kernel body {} is missing", body_name(i)))
-        })?;
+        let body = module
+            .get_function(&body_name(i))
+            .ok_or_else(|| CodegenError::new(format!("LLVM: kernel body {} is missing", body_name(i))))?;
         body.set_linkage(Linkage::Internal);
         for p in 0..n as u32 {
             body.add_attribute(AttributeLoc::Param(p), noalias);
         }
         let w = module.add_function(&wrapper_name(i), wrapper_ty, Some(Linkage::Internal));
         bld.position_at_end(ctx.append_basic_block(w, "entry"));
-        let bufs = w
-            .get_nth_param(0)
-            .ok_or_else(|| CodegenError::new("LLVM: wrapper lacks params"))?
-            .into_pointer_value();
+        let bufs =
+            w.get_nth_param(0).ok_or_else(|| CodegenError::new("LLVM: wrapper lacks params"))?.into_pointer_value();
         let mut args: Vec<BasicMetadataValueEnum> = Vec::new();
         for p in 0..n {
             // SAFETY: `bufs` points at `n` buffer pointers (the ABI's dispatch contract).
-            let slot = unsafe {
-                bld.build_in_bounds_gep(ptr, bufs, &[i64t.const_int(p as u64, false)], "slot")
-            }
-            .map_err(err)?;
+            let slot = unsafe { bld.build_in_bounds_gep(ptr, bufs, &[i64t.const_int(p as u64, false)], "slot") }
+                .map_err(err)?;
             args.push(bld.build_load(ptr, slot, "buf").map_err(err)?.into());
         }
         for p in 1..3 {
-            args.push(
-                w.get_nth_param(p)
-                    .ok_or_else(|| CodegenError::new("LLVM: wrapper lacks params"))?
-                    .into(),
-            );
+            args.push(w.get_nth_param(p).ok_or_else(|| CodegenError::new("LLVM: wrapper lacks params"))?.into());
         }
         bld.build_call(body, &args, "").map_err(err)?;
         bld.build_return(None).map_err(err)?;
@@ -96,17 +86,10 @@ pub fn complete<'ctx>(
     desc.set_constant(true);
     desc.set_linkage(Linkage::Internal);
 
-    let entry = module.add_function(
-        ENTRY_SYMBOL,
-        ptr.fn_type(&[], false),
-        Some(Linkage::External),
-    );
+    let entry = module.add_function(ENTRY_SYMBOL, ptr.fn_type(&[], false), Some(Linkage::External));
     bld.position_at_end(ctx.append_basic_block(entry, "entry"));
-    bld.build_return(Some(&desc.as_pointer_value()))
-        .map_err(err)?;
-    module
-        .verify()
-        .map_err(|e| CodegenError::new(format!("LLVM verifier (a codegen bug): {}", e.to_string())))
+    bld.build_return(Some(&desc.as_pointer_value())).map_err(err)?;
+    module.verify().map_err(|e| CodegenError::new(format!("LLVM verifier (a codegen bug): {}", e.to_string())))
 }
 
 /// A read-only, `BUFFER_ALIGN`-aligned internal byte array.
@@ -117,10 +100,7 @@ fn bytes_global<'ctx>(
     bytes: &[u8],
 ) -> Result<PointerValue<'ctx>> {
     if u32::try_from(bytes.len()).is_err() {
-        return Err(CodegenError::new(format!(
-            "constant {name}: {} bytes exceed the 4 GiB limit",
-            bytes.len()
-        )));
+        return Err(CodegenError::new(format!("constant {name}: {} bytes exceed the 4 GiB limit", bytes.len())));
     }
     let init = ctx.const_string(bytes, false);
     let g = module.add_global(init.get_type(), None, name);

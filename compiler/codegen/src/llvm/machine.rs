@@ -5,9 +5,7 @@ use crate::error::{CodegenError, Result};
 use crate::target::ResolvedTarget;
 use inkwell::module::Module;
 use inkwell::passes::PassBuilderOptions;
-use inkwell::targets::{
-    CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
-};
+use inkwell::targets::{CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine};
 use inkwell::OptimizationLevel;
 
 /// The target machine for `t` (host triple, x86-64 only).
@@ -23,20 +21,8 @@ pub fn target_machine(t: &ResolvedTarget, opt_level: u8) -> Result<TargetMachine
         _ => OptimizationLevel::Aggressive,
     };
     target
-        .create_target_machine(
-            &triple,
-            &t.cpu,
-            &t.llvm_features,
-            level,
-            RelocMode::PIC,
-            CodeModel::Default,
-        )
-        .ok_or_else(|| {
-            CodegenError::new(format!(
-                "LLVM cannot create a target machine for cpu '{}'",
-                t.cpu
-            ))
-        })
+        .create_target_machine(&triple, &t.cpu, &t.llvm_features, level, RelocMode::PIC, CodeModel::Default)
+        .ok_or_else(|| CodegenError::new(format!("LLVM cannot create a target machine for cpu '{}'", t.cpu)))
 }
 
 /// Triple text of the machine (recorded in metadata).

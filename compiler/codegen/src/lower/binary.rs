@@ -30,9 +30,7 @@ pub fn lower(op: BinaryOp, k: &mut Kernel) -> Result<()> {
                 let e = convert(b, y, dt_b, dt);
                 b.op(format!("math.powf {x}, {e} : {}", reg_ty(dt)))
             }
-            BinaryOp::Equal if dt.is_float() => {
-                b.op(format!("arith.cmpf oeq, {x}, {y} : {}", reg_ty(dt)))
-            }
+            BinaryOp::Equal if dt.is_float() => b.op(format!("arith.cmpf oeq, {x}, {y} : {}", reg_ty(dt))),
             BinaryOp::Equal => b.op(format!("arith.cmpi eq, {x}, {y} : {}", reg_ty(dt))),
         }
     });

@@ -22,33 +22,18 @@ pub fn lower(
     let (h, wd) = (x.shape[2], x.shape[3]);
     let (m_total, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
     let m_per_group = m_total / group.max(1);
-    let win = Window {
-        strides,
-        pads,
-        dilations,
-        h,
-        w: wd,
-    };
+    let win = Window { strides, pads, dilations, h, w: wd };
 
     let nest = k.parallel_loops(&o.shape, &[]);
-    let (n, m, oh, ow) = (
-        nest.ivs[0].clone(),
-        nest.ivs[1].clone(),
-        nest.ivs[2].clone(),
-        nest.ivs[3].clone(),
-    );
+    let (n, m, oh, ow) = (nest.ivs[0].clone(), nest.ivs[1].clone(), nest.ivs[2].clone(), nest.ivs[3].clone());
     let mpg = k.b.idx(m_per_group as i64);
     let g = k.b.op(format!("arith.divui {m}, {mpg} : index"));
     let cbase = k.b.affine(&g, cg as i64, 0);
     let zero = k.b.cst(dt, 0.0);
     let red_shape = [cg, kh, kw];
     let mut ivs = vec![String::new(); 3];
-    let acc = k.reduce(
-        &red_shape,
-        &[0, 1, 2],
-        &mut ivs,
-        vec![(zero.clone(), reg_ty(dt).into())],
-        &mut |k, ivs, acc| {
+    let acc =
+        k.reduce(&red_shape, &[0, 1, 2], &mut ivs, vec![(zero.clone(), reg_ty(dt).into())], &mut |k, ivs, acc| {
             let (c, r, s) = (&ivs[0], &ivs[1], &ivs[2]);
             let (ih, iw, inb) = window_index(k, &win, &oh, &ow, r, s);
             let ci = k.b.iadd(&cbase, c);
@@ -60,9 +45,8 @@ pub fn lower(
             let wv = k.b.load(&w, &[m.clone(), c.clone(), r.clone(), s.clone()]);
             let p = k.b.mul(&xv, &wv, dt);
             vec![k.b.add(&acc[0], &p, dt)]
-        },
-    )[0]
-    .clone();
+        })[0]
+            .clone();
     let r = match &bias {
         Some(b) => {
             let bv = k.b.load(b, std::slice::from_ref(&m));

@@ -4,12 +4,7 @@
 use crate::emit::{broadcast_index, Builder, Kernel};
 
 /// Emit the nest over parameter `out`'s shape, loading inputs `ins` and storing `f(values)`.
-pub fn map(
-    k: &mut Kernel,
-    ins: &[usize],
-    out: usize,
-    f: &mut dyn FnMut(&mut Builder, &[String]) -> String,
-) {
+pub fn map(k: &mut Kernel, ins: &[usize], out: usize, f: &mut dyn FnMut(&mut Builder, &[String]) -> String) {
     let o = k.param(out);
     let nest = k.parallel_loops(&o.shape, &[]);
     let zero = k.b.idx(0);

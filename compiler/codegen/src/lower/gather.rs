@@ -14,15 +14,11 @@ pub fn lower(axis: usize, k: &mut Kernel) -> Result<()> {
     let q = ind.rank();
     let nest = k.parallel_loops(&o.shape, &[]);
     let iv = k.b.load(&ind, &nest.ivs[axis..axis + q]);
-    let i = k.b.op(format!(
-        "arith.index_cast {iv} : {} to index",
-        reg_ty(ind.dtype)
-    ));
+    let i = k.b.op(format!("arith.index_cast {iv} : {} to index", reg_ty(ind.dtype)));
     let zero = k.b.idx(0);
     let neg = k.b.icmp("slt", &i, &zero);
     let wrapped = k.b.affine(&i, 1, dim as i64);
-    let i =
-        k.b.op(format!("arith.select {neg}, {wrapped}, {i} : index"));
+    let i = k.b.op(format!("arith.select {neg}, {wrapped}, {i} : index"));
     let i = k.b.iclamp(&i, 0, dim.max(1) as i64 - 1);
     let mut di: Vec<String> = nest.ivs[..axis].to_vec();
     di.push(i);

@@ -5,14 +5,7 @@ use super::expect_float;
 use crate::emit::{broadcast_index, Kernel};
 use crate::error::Result;
 
-pub fn lower(
-    alpha: f32,
-    beta: f32,
-    trans_a: bool,
-    trans_b: bool,
-    k: &mut Kernel,
-    n_in: usize,
-) -> Result<()> {
+pub fn lower(alpha: f32, beta: f32, trans_a: bool, trans_b: bool, k: &mut Kernel, n_in: usize) -> Result<()> {
     let (a, b, o) = (k.param(0), k.param(1), k.param(n_in));
     let c = (n_in == 3).then(|| k.param(2));
     expect_float("Gemm", a.dtype)?;
@@ -23,11 +16,8 @@ pub fn lower(
     let part = k.begin_parallel(&o.shape, &[]);
     let nest = k.loops(&o.shape, &[1], &part);
     let zero = k.b.idx(0);
-    let (jlo, jhi) = if part.dim == Some(1) {
-        (part.lo.clone(), part.hi.clone())
-    } else {
-        (zero.clone(), k.b.idx(n as i64))
-    };
+    let (jlo, jhi) =
+        if part.dim == Some(1) { (part.lo.clone(), part.hi.clone()) } else { (zero.clone(), k.b.idx(n as i64)) };
     let i = nest.ivs[0].clone();
 
     let z = k.b.cst(dt, 0.0);
@@ -37,19 +27,11 @@ pub fn lower(
 
     let kmax = k.b.idx(kk as i64);
     let kv = k.b.for_(&zero, &kmax);
-    let ai = if trans_a {
-        vec![kv.clone(), i.clone()]
-    } else {
-        vec![i.clone(), kv.clone()]
-    };
+    let ai = if trans_a { vec![kv.clone(), i.clone()] } else { vec![i.clone(), kv.clone()] };
     let av = k.b.load(&a, &ai);
     let j = k.b.for_(&jlo, &jhi);
     let acc = k.b.load(&o, &[i.clone(), j.clone()]);
-    let bi = if trans_b {
-        vec![j.clone(), kv]
-    } else {
-        vec![kv, j.clone()]
-    };
+    let bi = if trans_b { vec![j.clone(), kv] } else { vec![kv, j.clone()] };
     let bv = k.b.load(&b, &bi);
     let p = k.b.mul(&av, &bv, dt);
     let s = k.b.add(&acc, &p, dt);

@@ -20,31 +20,19 @@ pub fn lower(axis: usize, epsilon: f32, k: &mut Kernel, n_in: usize) -> Result<(
 
     let zero = k.b.cst(dt, 0.0);
     let cnt = k.b.cst(dt, count as f64);
-    let sum = k.reduce(
-        &shape,
-        &inner,
-        &mut ivs,
-        vec![(zero.clone(), t.clone())],
-        &mut |k, ivs, acc| {
-            let v = k.b.load(&x, ivs);
-            vec![k.b.add(&acc[0], &v, dt)]
-        },
-    )[0]
-    .clone();
+    let sum = k.reduce(&shape, &inner, &mut ivs, vec![(zero.clone(), t.clone())], &mut |k, ivs, acc| {
+        let v = k.b.load(&x, ivs);
+        vec![k.b.add(&acc[0], &v, dt)]
+    })[0]
+        .clone();
     let mean = k.b.divf(&sum, &cnt, dt);
-    let sq = k.reduce(
-        &shape,
-        &inner,
-        &mut ivs,
-        vec![(zero, t)],
-        &mut |k, ivs, acc| {
-            let v = k.b.load(&x, ivs);
-            let d = k.b.sub(&v, &mean, dt);
-            let d2 = k.b.mul(&d, &d, dt);
-            vec![k.b.add(&acc[0], &d2, dt)]
-        },
-    )[0]
-    .clone();
+    let sq = k.reduce(&shape, &inner, &mut ivs, vec![(zero, t)], &mut |k, ivs, acc| {
+        let v = k.b.load(&x, ivs);
+        let d = k.b.sub(&v, &mean, dt);
+        let d2 = k.b.mul(&d, &d, dt);
+        vec![k.b.add(&acc[0], &d2, dt)]
+    })[0]
+        .clone();
     let var = k.b.divf(&sq, &cnt, dt);
     let eps = k.b.cst(dt, epsilon as f64);
     let ve = k.b.add(&var, &eps, dt);

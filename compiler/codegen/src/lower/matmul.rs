@@ -10,16 +10,8 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     let (a, b, o) = (k.param(0), k.param(1), k.param(2));
     expect_float("MatMul", a.dtype)?;
     let dt = a.dtype;
-    let a_shape = if a.rank() == 1 {
-        vec![1, a.shape[0]]
-    } else {
-        a.shape.clone()
-    };
-    let b_shape = if b.rank() == 1 {
-        vec![b.shape[0], 1]
-    } else {
-        b.shape.clone()
-    };
+    let a_shape = if a.rank() == 1 { vec![1, a.shape[0]] } else { a.shape.clone() };
+    let b_shape = if b.rank() == 1 { vec![b.shape[0], 1] } else { b.shape.clone() };
     let (m, kk) = (a_shape[a_shape.len() - 2], a_shape[a_shape.len() - 1]);
     let n = b_shape[b_shape.len() - 1];
     // The output's batch dims are its leading dims (rank-1 promotion removed M or N at the end).
@@ -35,24 +27,11 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     let part = k.begin_parallel(&o_shape, &[]);
     let nest = k.loops(&o_shape, &[r - 1], &part);
     let zero = k.b.idx(0);
-    let (jlo, jhi) = if part.dim == Some(r - 1) {
-        (part.lo.clone(), part.hi.clone())
-    } else {
-        (zero.clone(), k.b.idx(n as i64))
-    };
+    let (jlo, jhi) =
+        if part.dim == Some(r - 1) { (part.lo.clone(), part.hi.clone()) } else { (zero.clone(), k.b.idx(n as i64)) };
     let i = nest.ivs[r - 2].clone();
-    let a_batch = broadcast_index(
-        &nest.ivs[..r - 2],
-        &a_shape[..a_shape.len() - 2],
-        batch,
-        &zero,
-    );
-    let b_batch = broadcast_index(
-        &nest.ivs[..r - 2],
-        &b_shape[..b_shape.len() - 2],
-        batch,
-        &zero,
-    );
+    let a_batch = broadcast_index(&nest.ivs[..r - 2], &a_shape[..a_shape.len() - 2], batch, &zero);
+    let b_batch = broadcast_index(&nest.ivs[..r - 2], &b_shape[..b_shape.len() - 2], batch, &zero);
     let o_batch: Vec<String> = nest.ivs[..r - 2].to_vec();
 
     let z = k.b.cst(dt, 0.0);
@@ -63,8 +42,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
 
     let kmax = k.b.idx(kk as i64);
     let kv = k.b.for_(&zero, &kmax);
-    let av =
-        k.b.load(&a, &[a_batch, vec![i.clone(), kv.clone()]].concat());
+    let av = k.b.load(&a, &[a_batch, vec![i.clone(), kv.clone()]].concat());
     let j = k.b.for_(&jlo, &jhi);
     let oi = [o_batch, vec![i, j.clone()]].concat();
     let acc = k.b.load(&o, &oi);

@@ -35,12 +35,7 @@ pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
         Op::Where => where_::lower(k),
         Op::Cast { to } => cast::lower(*to, k),
         Op::MatMul => matmul::lower(k),
-        Op::Gemm {
-            alpha,
-            beta,
-            trans_a,
-            trans_b,
-        } => gemm::lower(*alpha, *beta, *trans_a, *trans_b, k, n_in),
+        Op::Gemm { alpha, beta, trans_a, trans_b } => gemm::lower(*alpha, *beta, *trans_a, *trans_b, k, n_in),
         Op::Softmax { axis } => softmax::lower(*axis, k),
         Op::LayerNorm { axis, epsilon } => layer_norm::lower(*axis, *epsilon, k, n_in),
         Op::BatchNorm { epsilon } => batch_norm::lower(*epsilon, k),
@@ -49,32 +44,14 @@ pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
         Op::Transpose { perm } => transpose::lower(perm, k),
         Op::Concat { axis } => concat::lower(*axis, k, n_in),
         Op::Split { axis, .. } => split::lower(*axis, k),
-        Op::Slice {
-            axes,
-            starts,
-            steps,
-            ..
-        } => slice::lower(axes, starts, steps, k),
+        Op::Slice { axes, starts, steps, .. } => slice::lower(axes, starts, steps, k),
         Op::Gather { axis } => gather::lower(*axis, k),
         Op::Expand { .. } => expand::lower(k),
-        Op::Conv {
-            strides,
-            pads,
-            dilations,
-            group,
-        } => conv::lower(strides, pads, dilations, *group, k, n_in),
-        Op::MaxPool {
-            kernel,
-            strides,
-            pads,
-            dilations,
-        } => pool::lower_max(kernel, strides, pads, dilations, k),
-        Op::AvgPool {
-            kernel,
-            strides,
-            pads,
-            count_include_pad,
-        } => pool::lower_avg(kernel, strides, pads, *count_include_pad, k),
+        Op::Conv { strides, pads, dilations, group } => conv::lower(strides, pads, dilations, *group, k, n_in),
+        Op::MaxPool { kernel, strides, pads, dilations } => pool::lower_max(kernel, strides, pads, dilations, k),
+        Op::AvgPool { kernel, strides, pads, count_include_pad } => {
+            pool::lower_avg(kernel, strides, pads, *count_include_pad, k)
+        }
     }
 }
 
@@ -88,8 +65,6 @@ pub fn expect_float(op: &str, dt: kiln_ir::DType) -> Result<()> {
     if dt.is_float() {
         Ok(())
     } else {
-        Err(CodegenError::new(format!(
-            "{op}: codegen supports f32/f64 only, got {dt}"
-        )))
+        Err(CodegenError::new(format!("{op}: codegen supports f32/f64 only, got {dt}")))
     }
 }

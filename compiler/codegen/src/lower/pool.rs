@@ -56,38 +56,21 @@ pub fn lower_max(
     let (x, o) = (k.param(0), k.param(1));
     expect_float("MaxPool", x.dtype)?;
     let dt = x.dtype;
-    let win = Window {
-        strides,
-        pads,
-        dilations,
-        h: x.shape[2],
-        w: x.shape[3],
-    };
+    let win = Window { strides, pads, dilations, h: x.shape[2], w: x.shape[3] };
     let nest = k.parallel_loops(&o.shape, &[]);
-    let (n, c, oh, ow) = (
-        nest.ivs[0].clone(),
-        nest.ivs[1].clone(),
-        nest.ivs[2].clone(),
-        nest.ivs[3].clone(),
-    );
+    let (n, c, oh, ow) = (nest.ivs[0].clone(), nest.ivs[1].clone(), nest.ivs[2].clone(), nest.ivs[3].clone());
     let ninf = k.b.cst(dt, f64::NEG_INFINITY);
     let mut ivs = vec![String::new(); 2];
-    let r = k.reduce(
-        kernel,
-        &[0, 1],
-        &mut ivs,
-        vec![(ninf, reg_ty(dt).into())],
-        &mut |k, ivs, acc| {
-            let (ih, iw, inb) = window_index(k, &win, &oh, &ow, &ivs[0], &ivs[1]);
-            let v = k.b.load(&x, &[n.clone(), c.clone(), ih, iw]);
-            let m = k.b.max(&acc[0], &v, dt);
-            vec![match inb {
-                Some(inb) => k.b.select(&inb, &m, &acc[0], dt),
-                None => m,
-            }]
-        },
-    )[0]
-    .clone();
+    let r = k.reduce(kernel, &[0, 1], &mut ivs, vec![(ninf, reg_ty(dt).into())], &mut |k, ivs, acc| {
+        let (ih, iw, inb) = window_index(k, &win, &oh, &ow, &ivs[0], &ivs[1]);
+        let v = k.b.load(&x, &[n.clone(), c.clone(), ih, iw]);
+        let m = k.b.max(&acc[0], &v, dt);
+        vec![match inb {
+            Some(inb) => k.b.select(&inb, &m, &acc[0], dt),
+            None => m,
+        }]
+    })[0]
+        .clone();
     k.b.store(&r, &o, &nest.ivs);
     k.close(nest);
     Ok(())
@@ -105,20 +88,9 @@ pub fn lower_avg(
     let dt = x.dtype;
     let t: String = reg_ty(dt).into();
     let dil = [1, 1];
-    let win = Window {
-        strides,
-        pads,
-        dilations: &dil,
-        h: x.shape[2],
-        w: x.shape[3],
-    };
+    let win = Window { strides, pads, dilations: &dil, h: x.shape[2], w: x.shape[3] };
     let nest = k.parallel_loops(&o.shape, &[]);
-    let (n, c, oh, ow) = (
-        nest.ivs[0].clone(),
-        nest.ivs[1].clone(),
-        nest.ivs[2].clone(),
-        nest.ivs[3].clone(),
-    );
+    let (n, c, oh, ow) = (nest.ivs[0].clone(), nest.ivs[1].clone(), nest.ivs[2].clone(), nest.ivs[3].clone());
     let zero = k.b.cst(dt, 0.0);
     let one = k.b.cst(dt, 1.0);
     let mut ivs = vec![String::new(); 2];
@@ -127,19 +99,12 @@ pub fn lower_avg(
         let (ih, iw, inb) = window_index(k, &win, &oh, &ow, &ivs[0], &ivs[1]);
         let v = k.b.load(&x, &[n.clone(), c.clone(), ih, iw]);
         let (v, one_if) = match inb {
-            Some(inb) => (
-                k.b.select(&inb, &v, &zero, dt),
-                k.b.select(&inb, &one, &zero, dt),
-            ),
+            Some(inb) => (k.b.select(&inb, &v, &zero, dt), k.b.select(&inb, &one, &zero, dt)),
             None => (v, one.clone()),
         };
         vec![k.b.add(&acc[0], &v, dt), k.b.add(&acc[1], &one_if, dt)]
     });
-    let den = if count_include_pad {
-        k.b.cst(dt, (kernel[0] * kernel[1]) as f64)
-    } else {
-        r[1].clone()
-    };
+    let den = if count_include_pad { k.b.cst(dt, (kernel[0] * kernel[1]) as f64) } else { r[1].clone() };
     let v = k.b.divf(&r[0], &den, dt);
     k.b.store(&v, &o, &nest.ivs);
     k.close(nest);

@@ -13,11 +13,7 @@ pub fn lower(op: ReduceOp, axes: &[usize], k: &mut Kernel) -> Result<()> {
         return Err(CodegenError::new("Reduce: bool tensors are not supported"));
     }
     let shape = x.shape.clone();
-    let kept: Vec<usize> = shape
-        .iter()
-        .enumerate()
-        .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
-        .collect();
+    let kept: Vec<usize> = shape.iter().enumerate().map(|(d, &n)| if axes.contains(&d) { 1 } else { n }).collect();
     let o = k.view(1, kept);
     let count: usize = axes.iter().map(|&a| shape[a]).product();
     let nest = k.parallel_loops(&shape, axes);
@@ -28,17 +24,11 @@ pub fn lower(op: ReduceOp, axes: &[usize], k: &mut Kernel) -> Result<()> {
         k.b.load(&x, &ivs)
     } else {
         let zero = k.b.cst(dt, 0.0);
-        k.reduce(
-            &shape,
-            axes,
-            &mut ivs,
-            vec![(zero, reg_ty(dt).to_string())],
-            &mut |k, ivs, acc| {
-                let v = k.b.load(&x, ivs);
-                vec![k.b.add(&acc[0], &v, dt)]
-            },
-        )[0]
-        .clone()
+        k.reduce(&shape, axes, &mut ivs, vec![(zero, reg_ty(dt).to_string())], &mut |k, ivs, acc| {
+            let v = k.b.load(&x, ivs);
+            vec![k.b.add(&acc[0], &v, dt)]
+        })[0]
+            .clone()
     };
     let r = match op {
         ReduceOp::Sum => r,

@@ -15,31 +15,19 @@ pub fn lower(axis: usize, k: &mut Kernel) -> Result<()> {
     let mut ivs = nest.ivs.clone();
 
     let ninf = k.b.cst(dt, f64::NEG_INFINITY);
-    let m = k.reduce(
-        &shape,
-        &[axis],
-        &mut ivs,
-        vec![(ninf, t.clone())],
-        &mut |k, ivs, acc| {
-            let v = k.b.load(&x, ivs);
-            vec![k.b.max(&acc[0], &v, dt)]
-        },
-    )[0]
-    .clone();
+    let m = k.reduce(&shape, &[axis], &mut ivs, vec![(ninf, t.clone())], &mut |k, ivs, acc| {
+        let v = k.b.load(&x, ivs);
+        vec![k.b.max(&acc[0], &v, dt)]
+    })[0]
+        .clone();
     let zero = k.b.cst(dt, 0.0);
-    let s = k.reduce(
-        &shape,
-        &[axis],
-        &mut ivs,
-        vec![(zero, t)],
-        &mut |k, ivs, acc| {
-            let v = k.b.load(&x, ivs);
-            let d = k.b.sub(&v, &m, dt);
-            let e = k.b.exp(&d, dt);
-            vec![k.b.add(&acc[0], &e, dt)]
-        },
-    )[0]
-    .clone();
+    let s = k.reduce(&shape, &[axis], &mut ivs, vec![(zero, t)], &mut |k, ivs, acc| {
+        let v = k.b.load(&x, ivs);
+        let d = k.b.sub(&v, &m, dt);
+        let e = k.b.exp(&d, dt);
+        vec![k.b.add(&acc[0], &e, dt)]
+    })[0]
+        .clone();
     let n = k.inner_loops(&shape, &[axis], &mut ivs);
     let v = k.b.load(&x, &ivs);
     let d = k.b.sub(&v, &m, dt);

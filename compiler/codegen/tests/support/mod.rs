@@ -4,9 +4,7 @@
 
 #![allow(dead_code)]
 
-use kiln_abi::{
-    BufferKind, KernelFn, KilnArtifact, Metadata, ABI_VERSION, BUFFER_ALIGN, ENTRY_SYMBOL, MAGIC,
-};
+use kiln_abi::{BufferKind, KernelFn, KilnArtifact, Metadata, ABI_VERSION, BUFFER_ALIGN, ENTRY_SYMBOL, MAGIC};
 use kiln_codegen::{compile, CodegenOptions, Emit};
 use kiln_ir::{DType, Graph, Tensor, TensorType};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
@@ -45,16 +43,8 @@ pub fn random_in(rng: &mut Rng, dtype: DType, shape: &[usize], lo: f64, hi: f64)
     match dtype {
         DType::F32 => Tensor::from_f32(shape, (0..n).map(|_| rng.uniform(lo, hi) as f32).collect()),
         DType::F64 => Tensor::from_f64(shape, (0..n).map(|_| rng.uniform(lo, hi)).collect()),
-        DType::I32 => Tensor::from_i32(
-            shape,
-            (0..n)
-                .map(|_| rng.int(lo as i64, hi as i64) as i32)
-                .collect(),
-        ),
-        DType::I64 => Tensor::from_i64(
-            shape,
-            (0..n).map(|_| rng.int(lo as i64, hi as i64)).collect(),
-        ),
+        DType::I32 => Tensor::from_i32(shape, (0..n).map(|_| rng.int(lo as i64, hi as i64) as i32).collect()),
+        DType::I64 => Tensor::from_i64(shape, (0..n).map(|_| rng.int(lo as i64, hi as i64)).collect()),
         DType::Bool => Tensor::from_bool(shape, (0..n).map(|_| rng.next_u64() & 1 == 1).collect()),
     }
     .expect("shape matches")
@@ -114,17 +104,10 @@ impl Loaded {
         let art: &'static KilnArtifact = unsafe { &*entry() };
         assert_eq!(art.magic, MAGIC);
         assert_eq!(art.abi_version, ABI_VERSION);
-        let json =
-            unsafe { std::slice::from_raw_parts(art.metadata_json, art.metadata_len as usize) };
-        let meta =
-            Metadata::from_json(std::str::from_utf8(json).expect("utf8")).expect("metadata json");
+        let json = unsafe { std::slice::from_raw_parts(art.metadata_json, art.metadata_len as usize) };
+        let meta = Metadata::from_json(std::str::from_utf8(json).expect("utf8")).expect("metadata json");
         assert_eq!(meta.kernels.len() as u64, art.num_kernels);
-        Loaded {
-            _dir: dir,
-            _lib: lib,
-            art,
-            meta,
-        }
+        Loaded { _dir: dir, _lib: lib, art, meta }
     }
 
     /// Run with `nwg(max_workgroups)` workgroups per step, executed in reverse order (so a
@@ -132,25 +115,17 @@ impl Loaded {
     pub fn run(&self, inputs: &[Tensor], nwg: &dyn Fn(u64) -> u64) -> Vec<Tensor> {
         let m = &self.meta;
         assert_eq!(inputs.len(), m.inputs.len());
-        let ins: Vec<AlignedBuf> = inputs
-            .iter()
-            .map(|t| AlignedBuf::from_bytes(&t.to_le_bytes()))
-            .collect();
+        let ins: Vec<AlignedBuf> = inputs.iter().map(|t| AlignedBuf::from_bytes(&t.to_le_bytes())).collect();
         let outs: Vec<AlignedBuf> = m
             .outputs
             .iter()
-            .map(|o| {
-                AlignedBuf::new(o.shape.iter().product::<usize>() * dtype(&o.dtype).size_bytes())
-            })
+            .map(|o| AlignedBuf::new(o.shape.iter().product::<usize>() * dtype(&o.dtype).size_bytes()))
             .collect();
         // Fill the arena with garbage so a kernel reading an unwritten slot shows up.
         let arena = AlignedBuf::new(m.arena_bytes);
         unsafe { std::ptr::write_bytes(arena.ptr, 0xA5, arena.len) };
-        let consts = unsafe {
-            std::slice::from_raw_parts(self.art.constants, self.art.num_constants as usize)
-        };
-        let kernels =
-            unsafe { std::slice::from_raw_parts(self.art.kernels, self.art.num_kernels as usize) };
+        let consts = unsafe { std::slice::from_raw_parts(self.art.constants, self.art.num_constants as usize) };
+        let kernels = unsafe { std::slice::from_raw_parts(self.art.kernels, self.art.num_kernels as usize) };
         let ptrs: Vec<*mut u8> = m
             .buffers
             .iter()
@@ -158,11 +133,7 @@ impl Loaded {
                 BufferKind::Input { index } => ins[index].ptr,
                 BufferKind::Output { index } => outs[index].ptr,
                 BufferKind::Constant { index } => {
-                    assert_eq!(
-                        consts[index] as usize % BUFFER_ALIGN,
-                        0,
-                        "constant alignment"
-                    );
+                    assert_eq!(consts[index] as usize % BUFFER_ALIGN, 0, "constant alignment");
                     consts[index] as *mut u8
                 }
                 BufferKind::Intermediate { offset } => {
@@ -183,9 +154,7 @@ impl Loaded {
         m.outputs
             .iter()
             .zip(&outs)
-            .map(|(o, b)| {
-                Tensor::from_le_bytes(dtype(&o.dtype), &o.shape, b.bytes()).expect("output bytes")
-            })
+            .map(|(o, b)| Tensor::from_le_bytes(dtype(&o.dtype), &o.shape, b.bytes()).expect("output bytes"))
             .collect()
     }
 }
@@ -200,36 +169,23 @@ pub fn assert_close(what: &str, got: &Tensor, want: &Tensor, tol: f64) {
     assert_eq!(got.dtype(), want.dtype(), "{what}: dtype");
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     if !want.dtype().is_float() {
-        assert!(
-            got.bit_eq(want),
-            "{what}: got {:?}\nwant {:?}",
-            got.to_f64_vec(),
-            want.to_f64_vec()
-        );
+        assert!(got.bit_eq(want), "{what}: got {:?}\nwant {:?}", got.to_f64_vec(), want.to_f64_vec());
         return;
     }
     let (g, w) = (got.to_f64_vec(), want.to_f64_vec());
-    let scale = w
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold(1.0f64, |m, v| m.max(v.abs()));
+    let scale = w.iter().filter(|v| v.is_finite()).fold(1.0f64, |m, v| m.max(v.abs()));
     for (i, (a, b)) in g.iter().zip(&w).enumerate() {
         let ok = (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= tol * scale;
-        assert!(
-            ok,
-            "{what}: element {i}: got {a}, want {b} (tol {tol} * {scale})"
-        );
+        assert!(ok, "{what}: element {i}: got {a}, want {b} (tol {tol} * {scale})");
     }
 }
 
 /// Compile `graph`, run it with 1 workgroup, with the maximum and with 3 per step, and compare
 /// each run's outputs with the interpreter's.
 pub fn check_graph(graph: &Graph, inputs: &[Tensor], tol: f64) -> Loaded {
-    let want =
-        kiln_ir::interp::evaluate(graph, inputs).unwrap_or_else(|e| panic!("interpreter: {e}"));
+    let want = kiln_ir::interp::evaluate(graph, inputs).unwrap_or_else(|e| panic!("interpreter: {e}"));
     let l = Loaded::compile(graph);
-    let counts: [(&str, &dyn Fn(u64) -> u64); 3] =
-        [("1 wg", &|_| 1), ("max wg", &|m| m), ("3 wg", &|_| 3)];
+    let counts: [(&str, &dyn Fn(u64) -> u64); 3] = [("1 wg", &|_| 1), ("max wg", &|m| m), ("3 wg", &|_| 3)];
     for (label, f) in counts {
         let got = l.run(inputs, f);
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
@@ -256,23 +212,13 @@ pub fn check_op_tol(
     f: impl FnOnce(&mut Graph, &[kiln_ir::ValueRef]) -> Vec<kiln_ir::ValueRef>,
 ) {
     let mut g = Graph::new(name);
-    let ins: Vec<_> = in_tys
-        .iter()
-        .enumerate()
-        .map(|(i, t)| g.add_input(format!("x{i}"), t.clone()))
-        .collect();
+    let ins: Vec<_> = in_tys.iter().enumerate().map(|(i, t)| g.add_input(format!("x{i}"), t.clone())).collect();
     let outs = f(&mut g, &ins);
     for (i, o) in outs.into_iter().enumerate() {
         g.add_output(format!("y{i}"), o);
     }
-    let mut rng = Rng::new(
-        name.bytes()
-            .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)),
-    );
-    let inputs: Vec<Tensor> = in_tys
-        .iter()
-        .map(|t| random(&mut rng, t.dtype, &t.shape))
-        .collect();
+    let mut rng = Rng::new(name.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)));
+    let inputs: Vec<Tensor> = in_tys.iter().map(|t| random(&mut rng, t.dtype, &t.shape)).collect();
     check_graph(&g, &inputs, tol);
 }
 
@@ -287,11 +233,7 @@ pub fn build(
     f: impl FnOnce(&mut Graph, &[kiln_ir::ValueRef]) -> Vec<kiln_ir::ValueRef>,
 ) -> Graph {
     let mut g = Graph::new(name);
-    let ins: Vec<_> = in_tys
-        .iter()
-        .enumerate()
-        .map(|(i, t)| g.add_input(format!("x{i}"), t.clone()))
-        .collect();
+    let ins: Vec<_> = in_tys.iter().enumerate().map(|(i, t)| g.add_input(format!("x{i}"), t.clone())).collect();
     let outs = f(&mut g, &ins);
     for (i, o) in outs.into_iter().enumerate() {
         g.add_output(format!("y{i}"), o);
@@ -301,6 +243,5 @@ pub fn build(
 
 /// One op node on `ins`, all outputs.
 pub fn node(g: &mut Graph, op: kiln_ir::Op, ins: &[kiln_ir::ValueRef]) -> Vec<kiln_ir::ValueRef> {
-    g.add_node(op.clone(), ins)
-        .unwrap_or_else(|e| panic!("building {}: {e}", op.name()))
+    g.add_node(op.clone(), ins).unwrap_or_else(|e| panic!("building {}: {e}", op.name()))
 }
