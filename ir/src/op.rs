@@ -20,6 +20,27 @@ pub enum UnaryOp {
     Tanh,
     Sigmoid,
     Relu,
+    Abs,
+    Ceil,
+    Floor,
+    /// Round half to even.
+    Round,
+    Sign,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Asinh,
+    Acosh,
+    Atanh,
+    /// Float -> bool.
+    IsNaN,
+    /// Logical not on bool, bitwise not on integers.
+    Not,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -31,12 +52,98 @@ pub enum BinaryOp {
     Pow,
     /// Elementwise `==`; the output dtype is bool.
     Equal,
+    /// NaN-propagating maximum / minimum (numpy `maximum` / `minimum`).
+    Max,
+    Min,
+    /// Integer remainder with the sign of the divisor (Python `%`).
+    Mod,
+    /// Remainder with the sign of the dividend (C `fmod`; integer `%` of C).
+    Fmod,
+    /// Ordered comparisons (NaN compares false); the output dtype is bool.
+    Greater,
+    Less,
+    GreaterOrEqual,
+    LessOrEqual,
+    /// Logical on bool, bitwise on integers.
+    And,
+    Or,
+    Xor,
+    /// Integer shifts of the bit pattern (right shift is logical); amounts outside
+    /// `0..bit width` give 0.
+    BitShiftLeft,
+    BitShiftRight,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReduceOp {
     Sum,
     Mean,
+    Prod,
+    Max,
+    Min,
+}
+
+/// Which extreme `Op::ArgReduce` looks for (ONNX ArgMax / ArgMin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArgOp {
+    Max,
+    Min,
+}
+
+/// How a scatter combines an update with the value already at its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScatterReduction {
+    None,
+    Add,
+    Mul,
+    Max,
+    Min,
+}
+
+impl ScatterReduction {
+    pub const ALL: [ScatterReduction; 5] = [Self::None, Self::Add, Self::Mul, Self::Max, Self::Min];
+
+    /// The ONNX attribute spelling (`none`, `add`, `mul`, `max`, `min`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Add => "add",
+            Self::Mul => "mul",
+            Self::Max => "max",
+            Self::Min => "min",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == s)
+    }
+}
+
+/// How `Op::Pad` fills the border.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PadMode {
+    Constant,
+    Reflect,
+    Edge,
+    Wrap,
+}
+
+impl PadMode {
+    pub const ALL: [PadMode; 4] = [Self::Constant, Self::Reflect, Self::Edge, Self::Wrap];
+
+    /// The ONNX attribute spelling (`constant`, `reflect`, `edge`, `wrap`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Reflect => "reflect",
+            Self::Edge => "edge",
+            Self::Wrap => "wrap",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == s)
+    }
 }
 
 /// One op of the graph. Inputs are the node's incoming edges ordered by port.
@@ -86,6 +193,48 @@ pub enum Op {
         op: ReduceOp,
         axes: Vec<usize>,
         keep_dims: bool,
+    },
+    /// i64 index of the max / min along `axis` (ties: first, or last with `select_last_index`).
+    ArgReduce {
+        op: ArgOp,
+        axis: usize,
+        keep_dims: bool,
+        select_last_index: bool,
+    },
+    /// The `k` largest (smallest) along `axis`, best first: outputs values and i64 indices.
+    TopK {
+        k: usize,
+        axis: usize,
+        largest: bool,
+        sorted: bool,
+    },
+    /// Running sum along `axis` (`exclusive`: without the element itself; `reverse`: from the end).
+    CumSum {
+        axis: usize,
+        exclusive: bool,
+        reverse: bool,
+    },
+    /// `GatherElements(data, indices)`: per-element gather along `axis`.
+    GatherElements {
+        axis: usize,
+    },
+    /// `GatherND(data, indices)` with `batch_dims` leading batch dims.
+    GatherND {
+        batch_dims: usize,
+    },
+    /// `ScatterElements(data, indices, updates)` along `axis`.
+    ScatterElements {
+        axis: usize,
+        reduction: ScatterReduction,
+    },
+    /// `ScatterND(data, indices, updates)`.
+    ScatterND {
+        reduction: ScatterReduction,
+    },
+    /// `Pad(x[, value])`: `pads` = begins then ends (negative crops).
+    Pad {
+        pads: Vec<i64>,
+        mode: PadMode,
     },
     /// Same elements, new static shape (Reshape, Flatten, Squeeze and Unsqueeze import as this).
     Reshape {
@@ -158,6 +307,24 @@ impl Op {
                 UnaryOp::Tanh => "Tanh",
                 UnaryOp::Sigmoid => "Sigmoid",
                 UnaryOp::Relu => "Relu",
+                UnaryOp::Abs => "Abs",
+                UnaryOp::Ceil => "Ceil",
+                UnaryOp::Floor => "Floor",
+                UnaryOp::Round => "Round",
+                UnaryOp::Sign => "Sign",
+                UnaryOp::Sin => "Sin",
+                UnaryOp::Cos => "Cos",
+                UnaryOp::Tan => "Tan",
+                UnaryOp::Asin => "Asin",
+                UnaryOp::Acos => "Acos",
+                UnaryOp::Atan => "Atan",
+                UnaryOp::Sinh => "Sinh",
+                UnaryOp::Cosh => "Cosh",
+                UnaryOp::Asinh => "Asinh",
+                UnaryOp::Acosh => "Acosh",
+                UnaryOp::Atanh => "Atanh",
+                UnaryOp::IsNaN => "IsNaN",
+                UnaryOp::Not => "Not",
             },
             Op::Binary(b) => match b {
                 BinaryOp::Add => "Add",
@@ -166,6 +333,19 @@ impl Op {
                 BinaryOp::Div => "Div",
                 BinaryOp::Pow => "Pow",
                 BinaryOp::Equal => "Equal",
+                BinaryOp::Max => "Max",
+                BinaryOp::Min => "Min",
+                BinaryOp::Mod => "Mod",
+                BinaryOp::Fmod => "Fmod",
+                BinaryOp::Greater => "Greater",
+                BinaryOp::Less => "Less",
+                BinaryOp::GreaterOrEqual => "GreaterOrEqual",
+                BinaryOp::LessOrEqual => "LessOrEqual",
+                BinaryOp::And => "And",
+                BinaryOp::Or => "Or",
+                BinaryOp::Xor => "Xor",
+                BinaryOp::BitShiftLeft => "BitShiftLeft",
+                BinaryOp::BitShiftRight => "BitShiftRight",
             },
             Op::Where => "Where",
             Op::Cast { .. } => "Cast",
@@ -176,6 +356,18 @@ impl Op {
             Op::BatchNorm { .. } => "BatchNorm",
             Op::Reduce { op: ReduceOp::Sum, .. } => "ReduceSum",
             Op::Reduce { op: ReduceOp::Mean, .. } => "ReduceMean",
+            Op::Reduce { op: ReduceOp::Prod, .. } => "ReduceProd",
+            Op::Reduce { op: ReduceOp::Max, .. } => "ReduceMax",
+            Op::Reduce { op: ReduceOp::Min, .. } => "ReduceMin",
+            Op::ArgReduce { op: ArgOp::Max, .. } => "ArgMax",
+            Op::ArgReduce { op: ArgOp::Min, .. } => "ArgMin",
+            Op::TopK { .. } => "TopK",
+            Op::CumSum { .. } => "CumSum",
+            Op::GatherElements { .. } => "GatherElements",
+            Op::GatherND { .. } => "GatherND",
+            Op::ScatterElements { .. } => "ScatterElements",
+            Op::ScatterND { .. } => "ScatterND",
+            Op::Pad { .. } => "Pad",
             Op::Reshape { .. } => "Reshape",
             Op::Transpose { .. } => "Transpose",
             Op::Concat { .. } => "Concat",

@@ -1,6 +1,8 @@
 //! Shared helpers for kiln's end-to-end tests: the bundled model folders, compiling them to a
 //! temporary artifact, and comparing outputs with onnxruntime's recorded references.
 
+pub mod conformance;
+
 use anyhow::{Context, Result};
 use kiln_cli::compile::{compile_bytes, CompileOptions};
 use kiln_runtime::{DType, HostTensor};

@@ -1,10 +1,13 @@
 //! Elementwise binary ops with numpy broadcasting: Add/Sub/Mul/Div on f32/f64/i32/i64 (integer
-//! ops wrap, integer Div truncates toward zero and fails on a zero divisor), Pow (float base,
-//! any numeric exponent, result typed like the base) and Equal (any dtype, bool result).
+//! ops wrap, integer Div truncates toward zero and fails on a zero divisor), Max/Min
+//! (NaN-propagating, `-0 < +0`), Mod (integers, sign of the divisor), Fmod (sign of the
+//! dividend), Pow (float base, any numeric exponent, result typed like the base); comparisons
+//! (`compare.rs`) and logical/bitwise ops (`bitwise.rs`) share the dispatch here.
 
 use super::broadcast::{broadcast_all, view_as};
 use super::check;
 use super::elem::{array_of, Elem, Float, Int};
+use super::{bitwise, compare};
 use crate::dtype::DType;
 use crate::error::{IrError, Result};
 use crate::op::{BinaryOp, Op};
@@ -22,13 +25,25 @@ pub fn infer(b: BinaryOp, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
             check::numeric(name, "exponent", y)?;
         }
         BinaryOp::Equal => check::same_dtype(name, "lhs", x, "rhs", y)?,
+        BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => {
+            if !(x.dtype == DType::Bool || x.dtype.is_int()) {
+                return Err(IrError::op(name, format!("lhs must be bool or an integer, got {}", x.dtype)));
+            }
+            check::same_dtype(name, "lhs", x, "rhs", y)?;
+        }
+        BinaryOp::Mod | BinaryOp::BitShiftLeft | BinaryOp::BitShiftRight => {
+            if !x.dtype.is_int() {
+                return Err(IrError::op(name, format!("lhs must be an integer, got {}", x.dtype)));
+            }
+            check::same_dtype(name, "lhs", x, "rhs", y)?;
+        }
         _ => {
             check::numeric(name, "lhs", x)?;
             check::same_dtype(name, "lhs", x, "rhs", y)?;
         }
     }
     let shape = broadcast_all(name, &[&x.shape, &y.shape])?;
-    let dtype = if b == BinaryOp::Equal { DType::Bool } else { x.dtype };
+    let dtype = if compare::is_comparison(b) { DType::Bool } else { x.dtype };
     Ok(vec![TensorType::new(dtype, shape)])
 }
 
@@ -37,10 +52,13 @@ pub fn eval(b: BinaryOp, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
     let name = Op::Binary(b).name();
     let (x, y) = (inputs[0], inputs[1]);
     let unsupported = || IrError::Eval(format!("{name}: unsupported dtype {}", x.dtype()));
+    if compare::is_comparison(b) {
+        return Ok(vec![compare::eval(b, name, x, y, &out.shape)?]);
+    }
+    if bitwise::is_bitwise(b) {
+        return Ok(vec![bitwise::eval(b, name, x, y, &out.shape)?]);
+    }
     let t = match b {
-        BinaryOp::Equal => {
-            crate::with_any_dtype!(x.dtype(), T => zip::<T, T, bool>(name, x, y, &out.shape, |a, b| Ok(a == b))?)
-        }
         BinaryOp::Pow => {
             crate::with_float_dtype!(x.dtype(), T => pow::<T>(name, x, y, &out.shape)?, _ => return Err(unsupported()))
         }
@@ -49,7 +67,7 @@ pub fn eval(b: BinaryOp, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
             DType::F64 => zip::<f64, f64, f64>(name, x, y, &out.shape, |p, q| Ok(float_op(b, p, q)))?,
             DType::I32 => zip::<i32, i32, i32>(name, x, y, &out.shape, |p, q| int_op(name, b, p, q))?,
             DType::I64 => zip::<i64, i64, i64>(name, x, y, &out.shape, |p, q| int_op(name, b, p, q))?,
-            DType::Bool => return Err(unsupported()),
+            _ => return Err(unsupported()),
         },
     };
     Ok(vec![t])
@@ -62,21 +80,64 @@ fn float_op<T: Float>(b: BinaryOp, x: T, y: T) -> T {
         BinaryOp::Mul => x * y,
         BinaryOp::Div => x / y,
         BinaryOp::Pow => x.powf(y),
-        BinaryOp::Equal => unreachable!("Equal is evaluated by eval itself"),
+        BinaryOp::Max | BinaryOp::Min => min_max(b == BinaryOp::Max, x, y),
+        // Rust's float `%` is C fmod, exact in f64 for f32 operands.
+        BinaryOp::Fmod => T::from_f64(x.to_f64() % y.to_f64()),
+        _ => unreachable!("{b:?} is not float arithmetic (eval dispatches it elsewhere)"),
+    }
+}
+
+/// IEEE maximum / minimum: NaN if either is NaN, and `-0 < +0`.
+fn min_max<T: Float>(max: bool, x: T, y: T) -> T {
+    if x.is_nan() {
+        return x;
+    }
+    if y.is_nan() {
+        return y;
+    }
+    if x == y {
+        // Equal values differ only in the sign of zero: max prefers +0, min -0.
+        let x_neg = x.to_f64().is_sign_negative();
+        return if x_neg == max { y } else { x };
+    }
+    if (x > y) == max {
+        x
+    } else {
+        y
     }
 }
 
 fn int_op<T: Int>(name: &str, b: BinaryOp, x: T, y: T) -> Result<T> {
+    let zero_div = || IrError::Eval(format!("{name}: integer division by zero"));
     Ok(match b {
         BinaryOp::Add => x.wrapping_add(y),
         BinaryOp::Sub => x.wrapping_sub(y),
         BinaryOp::Mul => x.wrapping_mul(y),
-        BinaryOp::Div => {
-            x.checked_trunc_div(y).ok_or_else(|| IrError::Eval(format!("{name}: integer division by zero")))?
+        BinaryOp::Div => x.checked_trunc_div(y).ok_or_else(zero_div)?,
+        BinaryOp::Max => {
+            if x >= y {
+                x
+            } else {
+                y
+            }
         }
-        BinaryOp::Pow | BinaryOp::Equal => {
-            unreachable!("Pow and Equal are evaluated by eval itself")
+        BinaryOp::Min => {
+            if x <= y {
+                x
+            } else {
+                y
+            }
         }
+        BinaryOp::Mod | BinaryOp::Fmod => {
+            let (p, q) = (x.to_i64(), y.to_i64());
+            if q == 0 {
+                return Err(zero_div());
+            }
+            let r = p.wrapping_rem(q);
+            let floor = b == BinaryOp::Mod && r != 0 && ((r < 0) != (q < 0));
+            T::from_i64(if floor { r + q } else { r })
+        }
+        _ => unreachable!("{b:?} is not integer arithmetic (eval dispatches it elsewhere)"),
     })
 }
 
@@ -92,7 +153,7 @@ fn pow<T: Float>(name: &str, x: &Tensor, y: &Tensor, shape: &[usize]) -> Result<
 
 /// Apply `f` to each broadcast pair of `x` (element type `A`) and `y` (element type `B`),
 /// producing a tensor of element type `R`; the first error `f` reports wins.
-fn zip<A: Elem, B: Elem, R: Elem>(
+pub(super) fn zip<A: Elem, B: Elem, R: Elem>(
     name: &str,
     x: &Tensor,
     y: &Tensor,
@@ -160,6 +221,39 @@ mod tests {
         let b = f32t(&[3], &[2.0, 0.0, 4.0]);
         let r = eval(BinaryOp::Equal, &[&a, &b]).unwrap();
         assert_eq!(r[0], Tensor::from_bool(&[3], vec![true, false, true]).unwrap());
+    }
+
+    #[test]
+    fn max_min_propagate_nan_and_order_zeros() {
+        let a = f32t(&[4], &[1.0, f32::NAN, -0.0, 2.0]);
+        let b = f32t(&[4], &[3.0, 1.0, 0.0, f32::NAN]);
+        let mx = eval(BinaryOp::Max, &[&a, &b]).unwrap().remove(0).to_f64_vec();
+        let mn = eval(BinaryOp::Min, &[&a, &b]).unwrap().remove(0).to_f64_vec();
+        assert_eq!((mx[0], mx[2]), (3.0, 0.0));
+        assert!(mx[1].is_nan() && mx[3].is_nan() && mx[2].is_sign_positive());
+        assert_eq!((mn[0], mn[2]), (1.0, 0.0));
+        assert!(mn[1].is_nan() && mn[3].is_nan() && mn[2].is_sign_negative());
+        let i = Tensor::from_i64(&[3], vec![-5, 7, 0]).unwrap();
+        let j = Tensor::from_i64(&[1], vec![2]).unwrap();
+        assert_eq!(eval(BinaryOp::Max, &[&i, &j]).unwrap()[0].to_i64_vec().unwrap(), vec![2, 7, 2]);
+        assert_eq!(eval(BinaryOp::Min, &[&i, &j]).unwrap()[0].to_i64_vec().unwrap(), vec![-5, 2, 0]);
+    }
+
+    #[test]
+    fn mod_and_fmod_signs() {
+        // numpy: mod takes the divisor's sign, fmod the dividend's.
+        let a = Tensor::from_i32(&[5], vec![-7, 7, 7, -7, i32::MIN]).unwrap();
+        let b = Tensor::from_i32(&[5], vec![3, -3, 3, -3, -1]).unwrap();
+        assert_eq!(eval(BinaryOp::Mod, &[&a, &b]).unwrap()[0].to_i64_vec().unwrap(), vec![2, -2, 1, -1, 0]);
+        assert_eq!(eval(BinaryOp::Fmod, &[&a, &b]).unwrap()[0].to_i64_vec().unwrap(), vec![-1, 1, 1, -1, 0]);
+        let z = Tensor::from_i32(&[1], vec![0]).unwrap();
+        let e = eval(BinaryOp::Mod, &[&a, &z]).unwrap_err();
+        assert_eq!(e.to_string(), "interpreter: Mod: integer division by zero");
+        let x = f32t(&[3], &[5.5, -5.5, 6.0]);
+        let y = f32t(&[3], &[-2.0, 2.0, 4.0]);
+        assert_eq!(eval(BinaryOp::Fmod, &[&x, &y]).unwrap()[0].to_f64_vec(), vec![1.5, -1.5, 2.0]);
+        let e = infer(BinaryOp::Mod, &[x.ty(), y.ty()]).unwrap_err();
+        assert_eq!(e.to_string(), "Mod: lhs must be an integer, got f32");
     }
 
     #[test]

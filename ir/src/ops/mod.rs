@@ -10,25 +10,35 @@ use crate::op::Op;
 use crate::tensor::Tensor;
 use crate::types::TensorType;
 
+pub mod arg_reduce;
 pub mod batch_norm;
 pub mod binary;
+pub mod bitwise;
 pub mod broadcast;
 pub mod cast;
 pub mod check;
+pub mod compare;
 pub mod concat;
+pub mod cumsum;
 pub mod conv;
 pub mod elem;
 pub mod expand;
 pub mod gather;
+pub mod gather_elements;
+pub mod gather_nd;
 pub mod gemm;
+pub mod index;
 pub mod layer_norm;
 pub mod matmul;
+pub mod pad;
 pub mod pool;
 pub mod reduce;
 pub mod reshape;
+pub mod scatter;
 pub mod slice;
 pub mod softmax;
 pub mod split;
+pub mod topk;
 pub mod transpose;
 pub mod unary;
 pub mod where_;
@@ -49,7 +59,15 @@ pub fn infer(op: &Op, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
         Op::Softmax { axis } => softmax::infer(*axis, inputs),
         Op::LayerNorm { axis, .. } => layer_norm::infer(*axis, inputs),
         Op::BatchNorm { .. } => batch_norm::infer(inputs),
-        Op::Reduce { axes, keep_dims, .. } => reduce::infer(axes, *keep_dims, inputs),
+        Op::Reduce { op, axes, keep_dims } => reduce::infer(*op, axes, *keep_dims, inputs),
+        Op::ArgReduce { axis, keep_dims, .. } => arg_reduce::infer(*axis, *keep_dims, inputs),
+        Op::TopK { k, axis, .. } => topk::infer(*k, *axis, inputs),
+        Op::CumSum { axis, .. } => cumsum::infer(*axis, inputs),
+        Op::GatherElements { axis } => gather_elements::infer(*axis, inputs),
+        Op::GatherND { batch_dims } => gather_nd::infer(*batch_dims, inputs),
+        Op::ScatterElements { axis, reduction } => scatter::infer_elements(*axis, *reduction, inputs),
+        Op::ScatterND { reduction } => scatter::infer_nd(*reduction, inputs),
+        Op::Pad { pads, mode } => pad::infer(pads, *mode, inputs),
         Op::Reshape { shape } => reshape::infer(shape, inputs),
         Op::Transpose { perm } => transpose::infer(perm, inputs),
         Op::Concat { axis } => concat::infer(*axis, inputs),
@@ -78,6 +96,16 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         Op::LayerNorm { axis, epsilon } => layer_norm::eval(*axis, *epsilon, inputs),
         Op::BatchNorm { epsilon } => batch_norm::eval(*epsilon, inputs),
         Op::Reduce { op, axes, keep_dims } => reduce::eval(*op, axes, *keep_dims, inputs),
+        Op::ArgReduce { op, axis, keep_dims, select_last_index } => {
+            arg_reduce::eval(*op, *axis, *keep_dims, *select_last_index, inputs)
+        }
+        Op::TopK { k, axis, largest, .. } => topk::eval(*k, *axis, *largest, inputs),
+        Op::CumSum { axis, exclusive, reverse } => cumsum::eval(*axis, *exclusive, *reverse, inputs),
+        Op::GatherElements { axis } => gather_elements::eval(*axis, inputs),
+        Op::GatherND { batch_dims } => gather_nd::eval(*batch_dims, inputs),
+        Op::ScatterElements { axis, reduction } => scatter::eval_elements(*axis, *reduction, inputs),
+        Op::ScatterND { reduction } => scatter::eval_nd(*reduction, inputs),
+        Op::Pad { pads, mode } => pad::eval(pads, *mode, inputs),
         Op::Reshape { shape } => reshape::eval(shape, inputs),
         Op::Transpose { perm } => transpose::eval(perm, inputs),
         Op::Concat { axis } => concat::eval(*axis, inputs),

@@ -1,10 +1,13 @@
-//! `ReduceSum` / `ReduceMean { axes, keep_dims }` on f32/f64/i32/i64. `axes` are sorted and
-//! unique; empty `axes` is the identity. Floats accumulate in f64 and round once; integers
-//! accumulate in i64 with wrapping, Mean divides truncating toward zero (an empty reduction of
-//! integers is an evaluation error; of floats it gives NaN for Mean, 0 for Sum).
+//! `Reduce { op, axes, keep_dims }`: Sum, Mean, Prod, Max, Min over sorted, unique `axes`
+//! (empty `axes` is the identity). Sum/Mean/Prod take f32/f64/i32/i64; Max/Min also take bool
+//! (Max = any, Min = all). Floats accumulate in f64 and round once; Max/Min propagate NaN.
+//! Integers accumulate in i64 with wrapping; Mean divides truncating toward zero. Empty
+//! reductions follow ONNX: Sum 0, Prod 1, Max -inf (ints: the dtype's minimum, bool: false),
+//! Min +inf (ints: the dtype's maximum, bool: true), float Mean NaN, integer Mean an error.
 
 use super::check;
 use super::elem::{array_of, Elem, Float, Int};
+use crate::dtype::DType;
 use crate::error::{IrError, Result};
 use crate::op::ReduceOp;
 use crate::tensor::Tensor;
@@ -13,10 +16,12 @@ use ndarray::{ArcArray, Dimension, IxDyn};
 
 const NAME: &str = "Reduce";
 
-pub fn infer(axes: &[usize], keep_dims: bool, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
+pub fn infer(op: ReduceOp, axes: &[usize], keep_dims: bool, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
     check::count(NAME, inputs, 1, 1)?;
     let x = &inputs[0];
-    check::numeric(NAME, "input", x)?;
+    if !(x.dtype == DType::Bool && matches!(op, ReduceOp::Max | ReduceOp::Min)) {
+        check::numeric(NAME, "input", x)?;
+    }
     for (i, a) in axes.iter().enumerate() {
         check::axis(NAME, *a, x.rank())?;
         if i > 0 && axes[i - 1] >= *a {
@@ -42,14 +47,14 @@ fn out_shape(shape: &[usize], axes: &[usize], keep_dims: bool) -> Vec<usize> {
 }
 
 pub fn eval(op: ReduceOp, axes: &[usize], keep_dims: bool, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-    let out = infer(axes, keep_dims, &check::types_of(inputs))?.remove(0);
+    let out = infer(op, axes, keep_dims, &check::types_of(inputs))?.remove(0);
     if axes.is_empty() {
         return Ok(vec![inputs[0].clone()]);
     }
     let x = inputs[0];
     let t = crate::with_float_dtype!(x.dtype(), T => reduce_float::<T>(op, axes, x, &out.shape)?,
         _ => crate::with_int_dtype!(x.dtype(), T => reduce_int::<T>(op, axes, x, &out.shape)?,
-            _ => return Err(IrError::Eval(format!("{NAME}: unsupported dtype")))));
+            _ => reduce_bool(op, axes, x, &out.shape)?));
     Ok(vec![t])
 }
 
@@ -75,33 +80,81 @@ fn group_size(shape: &[usize], axes: &[usize]) -> usize {
     axes.iter().map(|a| shape[*a]).product()
 }
 
-fn reduce_float<T: Float>(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize]) -> Result<Tensor> {
-    let x = array_of::<T>(NAME, x)?;
-    let mut acc = vec![0f64; out.iter().product()];
-    for_each_group(x, axes, |p, v| acc[p] += v.to_f64());
-    let n = group_size(x.shape(), axes) as f64;
-    let vals = acc.into_iter().map(|s| T::from_f64(if op == ReduceOp::Mean { s / n } else { s })).collect();
+fn finish<T: Elem>(out: &[usize], vals: Vec<T>) -> Result<Tensor> {
     let arr = ArcArray::from_shape_vec(IxDyn(out), vals).map_err(|e| IrError::Eval(format!("{NAME}: {e}")))?;
     Ok(T::wrap(arr))
 }
 
-fn reduce_int<T: Int>(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize]) -> Result<Tensor> {
+fn reduce_float<T: Float>(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize]) -> Result<Tensor> {
     let x = array_of::<T>(NAME, x)?;
-    let mut acc = vec![0i64; out.iter().product()];
-    for_each_group(x, axes, |p, v| acc[p] = acc[p].wrapping_add(v.to_i64()));
+    let init = match op {
+        ReduceOp::Sum | ReduceOp::Mean => 0.0,
+        ReduceOp::Prod => 1.0,
+        ReduceOp::Max => f64::NEG_INFINITY,
+        ReduceOp::Min => f64::INFINITY,
+    };
+    let mut acc = vec![init; out.iter().product()];
+    for_each_group(x, axes, |p, v| {
+        let (a, v) = (acc[p], v.to_f64());
+        acc[p] = match op {
+            ReduceOp::Sum | ReduceOp::Mean => a + v,
+            ReduceOp::Prod => a * v,
+            _ if a.is_nan() || v.is_nan() => f64::NAN,
+            ReduceOp::Max => a.max(v),
+            ReduceOp::Min => a.min(v),
+        }
+    });
+    let n = group_size(x.shape(), axes) as f64;
+    let vals = acc.into_iter().map(|s| T::from_f64(if op == ReduceOp::Mean { s / n } else { s })).collect();
+    finish(out, vals)
+}
+
+/// The (min, max) values of an integer dtype.
+fn int_bounds(dt: DType) -> (i64, i64) {
+    match dt {
+        DType::I32 => (i32::MIN as i64, i32::MAX as i64),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+fn reduce_int<T: Int>(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize]) -> Result<Tensor> {
+    let (lo, hi) = int_bounds(x.dtype());
+    let x = array_of::<T>(NAME, x)?;
+    let init = match op {
+        ReduceOp::Sum | ReduceOp::Mean => 0,
+        ReduceOp::Prod => 1,
+        ReduceOp::Max => lo,
+        ReduceOp::Min => hi,
+    };
+    let mut acc = vec![init; out.iter().product()];
+    for_each_group(x, axes, |p, v| {
+        let (a, v) = (acc[p], v.to_i64());
+        acc[p] = match op {
+            ReduceOp::Sum | ReduceOp::Mean => a.wrapping_add(v),
+            ReduceOp::Prod => a.wrapping_mul(v),
+            ReduceOp::Max => a.max(v),
+            ReduceOp::Min => a.min(v),
+        }
+    });
     let n = group_size(x.shape(), axes) as i64;
     if op == ReduceOp::Mean && n == 0 && !acc.is_empty() {
         return Err(IrError::Eval("ReduceMean: mean of an empty integer reduction".into()));
     }
     let vals = acc.into_iter().map(|s| T::from_i64(if op == ReduceOp::Mean { s.wrapping_div(n) } else { s })).collect();
-    let arr = ArcArray::from_shape_vec(IxDyn(out), vals).map_err(|e| IrError::Eval(format!("{NAME}: {e}")))?;
-    Ok(T::wrap(arr))
+    finish(out, vals)
+}
+
+fn reduce_bool(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize]) -> Result<Tensor> {
+    let x = array_of::<bool>(NAME, x)?;
+    let init = op == ReduceOp::Min;
+    let mut acc = vec![init; out.iter().product()];
+    for_each_group(x, axes, |p, v| acc[p] = if op == ReduceOp::Max { acc[p] || v } else { acc[p] && v });
+    finish(out, acc)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dtype::DType;
 
     #[test]
     fn sum_and_mean() {
@@ -118,6 +171,48 @@ mod tests {
     }
 
     #[test]
+    fn max_min_prod() {
+        // [[1, -2, 3], [4, 5, -6]]
+        let x = Tensor::from_f32(&[2, 3], vec![1., -2., 3., 4., 5., -6.]).unwrap();
+        let r = eval(ReduceOp::Max, &[1], false, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_f32(&[2], vec![3., 5.]).unwrap());
+        let r = eval(ReduceOp::Min, &[0], true, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_f32(&[1, 3], vec![1., -2., -6.]).unwrap());
+        let r = eval(ReduceOp::Prod, &[0, 1], false, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_f32(&[], vec![720.]).unwrap());
+        let n = Tensor::from_f64(&[3], vec![1., f64::NAN, 2.]).unwrap();
+        assert!(eval(ReduceOp::Max, &[0], false, &[&n]).unwrap()[0].to_f64_vec()[0].is_nan());
+        let i = Tensor::from_i32(&[2, 2], vec![3, -7, 2, 5]).unwrap();
+        let r = eval(ReduceOp::Min, &[1], false, &[&i]).unwrap();
+        assert_eq!(r[0], Tensor::from_i32(&[2], vec![-7, 2]).unwrap());
+        let r = eval(ReduceOp::Prod, &[0], false, &[&i]).unwrap();
+        assert_eq!(r[0], Tensor::from_i32(&[2], vec![6, -35]).unwrap());
+        let b = Tensor::from_bool(&[2, 2], vec![true, false, true, true]).unwrap();
+        assert_eq!(
+            eval(ReduceOp::Max, &[1], false, &[&b]).unwrap()[0],
+            Tensor::from_bool(&[2], vec![true, true]).unwrap()
+        );
+        assert_eq!(
+            eval(ReduceOp::Min, &[1], false, &[&b]).unwrap()[0],
+            Tensor::from_bool(&[2], vec![false, true]).unwrap()
+        );
+    }
+
+    #[test]
+    fn empty_reductions_follow_onnx() {
+        let x = Tensor::from_f32(&[2, 0], vec![]).unwrap();
+        let r = eval(ReduceOp::Max, &[1], false, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_f32(&[2], vec![f32::NEG_INFINITY; 2]).unwrap());
+        let r = eval(ReduceOp::Min, &[1], false, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_f32(&[2], vec![f32::INFINITY; 2]).unwrap());
+        let r = eval(ReduceOp::Prod, &[1], true, &[&x]).unwrap();
+        assert_eq!(r[0], Tensor::from_f32(&[2, 1], vec![1.; 2]).unwrap());
+        let i = Tensor::from_i32(&[0, 2], vec![]).unwrap();
+        let r = eval(ReduceOp::Max, &[0], false, &[&i]).unwrap();
+        assert_eq!(r[0], Tensor::from_i32(&[2], vec![i32::MIN; 2]).unwrap());
+    }
+
+    #[test]
     fn integer_mean_truncates() {
         let x = Tensor::from_i32(&[2, 2], vec![1, 2, -1, -2]).unwrap();
         let r = eval(ReduceOp::Mean, &[1], false, &[&x]).unwrap();
@@ -130,10 +225,14 @@ mod tests {
     fn infer_errors() {
         let ty = TensorType::new(DType::F32, vec![2, 3]);
         assert_eq!(
-            infer(&[1, 0], false, std::slice::from_ref(&ty)).unwrap_err().to_string(),
+            infer(ReduceOp::Sum, &[1, 0], false, std::slice::from_ref(&ty)).unwrap_err().to_string(),
             "Reduce: axes [1, 0] must be sorted and unique"
         );
-        assert_eq!(infer(&[2], false, &[ty]).unwrap_err().to_string(), "Reduce: axis 2 is out of range for rank 2");
-        assert!(infer(&[0], false, &[TensorType::new(DType::Bool, vec![2])]).is_err());
+        assert_eq!(
+            infer(ReduceOp::Sum, &[2], false, &[ty]).unwrap_err().to_string(),
+            "Reduce: axis 2 is out of range for rank 2"
+        );
+        assert!(infer(ReduceOp::Sum, &[0], false, &[TensorType::new(DType::Bool, vec![2])]).is_err());
+        assert!(infer(ReduceOp::Max, &[0], false, &[TensorType::new(DType::Bool, vec![2])]).is_ok());
     }
 }

@@ -5,7 +5,7 @@
 use super::num::{fmt_f32, parse_f32};
 use crate::dtype::DType;
 use crate::error::{IrError, Result};
-use crate::op::{BinaryOp, Op, ReduceOp, UnaryOp};
+use crate::op::{ArgOp, BinaryOp, Op, PadMode, ReduceOp, ScatterReduction, UnaryOp};
 use std::collections::BTreeMap;
 
 fn list<T: ToString>(v: &[T]) -> String {
@@ -27,6 +27,29 @@ pub fn print_attrs(op: &Op) -> Vec<(&'static str, String)> {
         Op::LayerNorm { axis, epsilon } => vec![("axis", axis.to_string()), ("epsilon", fmt_f32(*epsilon))],
         Op::BatchNorm { epsilon } => vec![("epsilon", fmt_f32(*epsilon))],
         Op::Reduce { axes, keep_dims, .. } => vec![("axes", list(axes)), ("keep_dims", keep_dims.to_string())],
+        Op::ArgReduce { axis, keep_dims, select_last_index, .. } => vec![
+            ("axis", axis.to_string()),
+            ("keep_dims", keep_dims.to_string()),
+            ("select_last_index", select_last_index.to_string()),
+        ],
+        Op::TopK { k, axis, largest, sorted } => vec![
+            ("k", k.to_string()),
+            ("axis", axis.to_string()),
+            ("largest", largest.to_string()),
+            ("sorted", sorted.to_string()),
+        ],
+        Op::CumSum { axis, exclusive, reverse } => vec![
+            ("axis", axis.to_string()),
+            ("exclusive", exclusive.to_string()),
+            ("reverse", reverse.to_string()),
+        ],
+        Op::GatherElements { axis } => vec![("axis", axis.to_string())],
+        Op::GatherND { batch_dims } => vec![("batch_dims", batch_dims.to_string())],
+        Op::ScatterElements { axis, reduction } => {
+            vec![("axis", axis.to_string()), ("reduction", reduction.name().into())]
+        }
+        Op::ScatterND { reduction } => vec![("reduction", reduction.name().into())],
+        Op::Pad { pads, mode } => vec![("pads", list(pads)), ("mode", mode.name().into())],
         Op::Reshape { shape } => vec![("shape", list(shape))],
         Op::Transpose { perm } => vec![("perm", list(perm))],
         Op::Concat { axis } => vec![("axis", axis.to_string())],
@@ -118,6 +141,16 @@ impl Attrs {
         self.conv(key, &w, "a dtype (f32, f64, i32, i64, bool)", DType::from_name)
     }
 
+    fn scatter_reduction(&mut self) -> Result<ScatterReduction> {
+        let w = self.word("reduction")?;
+        self.conv("reduction", &w, "none, add, mul, max or min", ScatterReduction::from_name)
+    }
+
+    fn pad_mode(&mut self) -> Result<PadMode> {
+        let w = self.word("mode")?;
+        self.conv("mode", &w, "constant, reflect, edge or wrap", PadMode::from_name)
+    }
+
     fn usizes(&mut self, key: &str) -> Result<Vec<usize>> {
         let ws = self.words(key)?;
         ws.iter().map(|w| self.conv(key, w, "a non-negative integer", |s| s.parse().ok())).collect()
@@ -149,6 +182,37 @@ pub fn build_op(mut a: Attrs) -> Result<Op> {
         "Div" => binary(BinaryOp::Div),
         "Pow" => binary(BinaryOp::Pow),
         "Equal" => binary(BinaryOp::Equal),
+        "Abs" => unary(UnaryOp::Abs),
+        "Ceil" => unary(UnaryOp::Ceil),
+        "Floor" => unary(UnaryOp::Floor),
+        "Round" => unary(UnaryOp::Round),
+        "Sign" => unary(UnaryOp::Sign),
+        "Sin" => unary(UnaryOp::Sin),
+        "Cos" => unary(UnaryOp::Cos),
+        "Tan" => unary(UnaryOp::Tan),
+        "Asin" => unary(UnaryOp::Asin),
+        "Acos" => unary(UnaryOp::Acos),
+        "Atan" => unary(UnaryOp::Atan),
+        "Sinh" => unary(UnaryOp::Sinh),
+        "Cosh" => unary(UnaryOp::Cosh),
+        "Asinh" => unary(UnaryOp::Asinh),
+        "Acosh" => unary(UnaryOp::Acosh),
+        "Atanh" => unary(UnaryOp::Atanh),
+        "IsNaN" => unary(UnaryOp::IsNaN),
+        "Not" => unary(UnaryOp::Not),
+        "Max" => binary(BinaryOp::Max),
+        "Min" => binary(BinaryOp::Min),
+        "Mod" => binary(BinaryOp::Mod),
+        "Fmod" => binary(BinaryOp::Fmod),
+        "Greater" => binary(BinaryOp::Greater),
+        "Less" => binary(BinaryOp::Less),
+        "GreaterOrEqual" => binary(BinaryOp::GreaterOrEqual),
+        "LessOrEqual" => binary(BinaryOp::LessOrEqual),
+        "And" => binary(BinaryOp::And),
+        "Or" => binary(BinaryOp::Or),
+        "Xor" => binary(BinaryOp::Xor),
+        "BitShiftLeft" => binary(BinaryOp::BitShiftLeft),
+        "BitShiftRight" => binary(BinaryOp::BitShiftRight),
         "Where" => Ok(Op::Where),
         "MatMul" => Ok(Op::MatMul),
         "Cast" => Ok(Op::Cast { to: a.dtype("to")? }),
@@ -161,11 +225,37 @@ pub fn build_op(mut a: Attrs) -> Result<Op> {
         "Softmax" => Ok(Op::Softmax { axis: a.usize("axis")? }),
         "LayerNorm" => Ok(Op::LayerNorm { axis: a.usize("axis")?, epsilon: a.f32("epsilon")? }),
         "BatchNorm" => Ok(Op::BatchNorm { epsilon: a.f32("epsilon")? }),
-        "ReduceSum" | "ReduceMean" => Ok(Op::Reduce {
-            op: if a.op == "ReduceSum" { ReduceOp::Sum } else { ReduceOp::Mean },
+        "ReduceSum" | "ReduceMean" | "ReduceProd" | "ReduceMax" | "ReduceMin" => Ok(Op::Reduce {
+            op: match a.op.as_str() {
+                "ReduceSum" => ReduceOp::Sum,
+                "ReduceMean" => ReduceOp::Mean,
+                "ReduceProd" => ReduceOp::Prod,
+                "ReduceMax" => ReduceOp::Max,
+                _ => ReduceOp::Min,
+            },
             axes: a.usizes("axes")?,
             keep_dims: a.bool("keep_dims")?,
         }),
+        "ArgMax" | "ArgMin" => Ok(Op::ArgReduce {
+            op: if a.op == "ArgMax" { ArgOp::Max } else { ArgOp::Min },
+            axis: a.usize("axis")?,
+            keep_dims: a.bool("keep_dims")?,
+            select_last_index: a.bool("select_last_index")?,
+        }),
+        "TopK" => Ok(Op::TopK {
+            k: a.usize("k")?,
+            axis: a.usize("axis")?,
+            largest: a.bool("largest")?,
+            sorted: a.bool("sorted")?,
+        }),
+        "CumSum" => {
+            Ok(Op::CumSum { axis: a.usize("axis")?, exclusive: a.bool("exclusive")?, reverse: a.bool("reverse")? })
+        }
+        "GatherElements" => Ok(Op::GatherElements { axis: a.usize("axis")? }),
+        "GatherND" => Ok(Op::GatherND { batch_dims: a.usize("batch_dims")? }),
+        "ScatterElements" => Ok(Op::ScatterElements { axis: a.usize("axis")?, reduction: a.scatter_reduction()? }),
+        "ScatterND" => Ok(Op::ScatterND { reduction: a.scatter_reduction()? }),
+        "Pad" => Ok(Op::Pad { pads: a.i64s("pads")?, mode: a.pad_mode()? }),
         "Reshape" => Ok(Op::Reshape { shape: a.usizes("shape")? }),
         "Transpose" => Ok(Op::Transpose { perm: a.usizes("perm")? }),
         "Concat" => Ok(Op::Concat { axis: a.usize("axis")? }),

@@ -123,7 +123,8 @@ impl Builder {
             DType::F64 => self.constant(format!("0x{:016X}", v.to_bits()), "f64"),
             DType::I32 => self.constant((v as i32).to_string(), "i32"),
             DType::I64 => self.constant((v as i64).to_string(), "i64"),
-            DType::Bool => self.constant(if v != 0.0 { "true" } else { "false" }.into(), "i1"),
+            // `arith.constant true : i1` is not valid MLIR; the integer form is.
+            DType::Bool => self.constant(((v != 0.0) as i32).to_string(), "i1"),
         }
     }
 

@@ -5,23 +5,30 @@ use crate::emit::Kernel;
 use crate::error::{CodegenError, Result};
 use kiln_ir::Op;
 
+pub mod arg_reduce;
 pub mod batch_norm;
 pub mod binary;
 pub mod cast;
 pub mod concat;
 pub mod conv;
 pub mod copy;
+pub mod cumsum;
 pub mod elementwise;
 pub mod expand;
 pub mod gather;
+pub mod gather_elements;
+pub mod gather_nd;
 pub mod gemm;
 pub mod layer_norm;
 pub mod matmul;
+pub mod pad;
 pub mod pool;
 pub mod reduce;
+pub mod scatter;
 pub mod slice;
 pub mod softmax;
 pub mod split;
+pub mod topk;
 pub mod transpose;
 pub mod unary;
 pub mod where_;
@@ -40,6 +47,16 @@ pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
         Op::LayerNorm { axis, epsilon } => layer_norm::lower(*axis, *epsilon, k, n_in),
         Op::BatchNorm { epsilon } => batch_norm::lower(*epsilon, k),
         Op::Reduce { op, axes, .. } => reduce::lower(*op, axes, k),
+        Op::ArgReduce { op, axis, select_last_index, .. } => arg_reduce::lower(*op, *axis, *select_last_index, k),
+        Op::TopK { k: kk, axis, largest, .. } => topk::lower(*kk, *axis, *largest, k),
+        Op::CumSum { axis, exclusive, reverse } => cumsum::lower(*axis, *exclusive, *reverse, k),
+        Op::GatherElements { axis } => gather_elements::lower(*axis, k),
+        Op::GatherND { batch_dims } => gather_nd::lower(*batch_dims, k),
+        Op::ScatterElements { axis, reduction } => {
+            scatter::lower(scatter::Kind::Elements { axis: *axis }, *reduction, k)
+        }
+        Op::ScatterND { reduction } => scatter::lower(scatter::Kind::Nd, *reduction, k),
+        Op::Pad { pads, mode } => pad::lower(pads, *mode, k, n_in),
         Op::Reshape { .. } => copy::lower(k),
         Op::Transpose { perm } => transpose::lower(perm, k),
         Op::Concat { axis } => concat::lower(*axis, k, n_in),

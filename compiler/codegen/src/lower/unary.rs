@@ -1,41 +1,105 @@
-//! Elementwise float unary ops. Exp/Log/Sqrt/Tanh become LLVM intrinsics, Erf a libm call (`erff`/
-//! `erf`); Sigmoid is `1/(1+exp(-x))` and Relu `maximumf(x, 0)` (NaN stays NaN, as the interpreter).
+//! Elementwise unary ops. Float math maps to the `math` dialect (LLVM intrinsics, or libm calls
+//! via convert-math-to-libm for erf, tan, the inverse and hyperbolic functions); Sigmoid is
+//! `1/(1+exp(-x))`, Relu `maximumf(x, 0)` (NaN stays NaN, as the interpreter), Sign a pair of
+//! selects (±0 and NaN pass through), IsNaN `cmpf uno`. Integers: Neg `0 - x`, Abs `math.absi`
+//! (both wrap), Sign by selects; Not is `xori` with all ones (logical not on i1).
 
 use super::elementwise::map;
-use super::expect_float;
-use crate::emit::{reg_ty, Kernel};
-use crate::error::Result;
-use kiln_ir::{Op, UnaryOp};
+use crate::emit::{reg_ty, Builder, Kernel};
+use crate::error::{CodegenError, Result};
+use kiln_ir::{DType, Op, UnaryOp};
 
 pub fn lower(u: UnaryOp, k: &mut Kernel) -> Result<()> {
     let dt = k.param(0).dtype;
-    expect_float(Op::Unary(u).name(), dt)?;
-    let t = reg_ty(dt);
-    map(k, &[0], 1, &mut |b, v| {
-        let x = &v[0];
-        match u {
-            UnaryOp::Neg => b.op(format!("arith.negf {x} : {t}")),
-            UnaryOp::Sqrt => b.sqrt(x, dt),
-            UnaryOp::Reciprocal => {
-                let one = b.cst(dt, 1.0);
-                b.divf(&one, x, dt)
-            }
-            UnaryOp::Exp => b.exp(x, dt),
-            UnaryOp::Log => b.op(format!("math.log {x} : {t}")),
-            UnaryOp::Erf => b.op(format!("math.erf {x} : {t}")),
-            UnaryOp::Tanh => b.op(format!("math.tanh {x} : {t}")),
-            UnaryOp::Sigmoid => {
-                let one = b.cst(dt, 1.0);
-                let n = b.op(format!("arith.negf {x} : {t}"));
-                let e = b.exp(&n, dt);
-                let d = b.add(&one, &e, dt);
-                b.divf(&one, &d, dt)
-            }
-            UnaryOp::Relu => {
-                let z = b.cst(dt, 0.0);
-                b.max(x, &z, dt)
-            }
-        }
-    });
+    let name = Op::Unary(u).name();
+    let ok = match u {
+        UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sign => dt != DType::Bool,
+        UnaryOp::Not => !dt.is_float(),
+        _ => dt.is_float(),
+    };
+    if !ok {
+        return Err(CodegenError::new(format!("{name}: codegen does not support dtype {dt}")));
+    }
+    map(k, &[0], 1, &mut |b, v| if dt.is_float() { float(b, u, &v[0], dt) } else { int(b, u, &v[0], dt) });
     Ok(())
+}
+
+fn float(b: &mut Builder, u: UnaryOp, x: &str, dt: DType) -> String {
+    let t = reg_ty(dt);
+    let math = |b: &mut Builder, f: &str| b.op(format!("math.{f} {x} : {t}"));
+    match u {
+        UnaryOp::Neg => b.op(format!("arith.negf {x} : {t}")),
+        UnaryOp::Sqrt => b.sqrt(x, dt),
+        UnaryOp::Reciprocal => {
+            let one = b.cst(dt, 1.0);
+            b.divf(&one, x, dt)
+        }
+        UnaryOp::Exp => b.exp(x, dt),
+        UnaryOp::Log => math(b, "log"),
+        UnaryOp::Erf => math(b, "erf"),
+        UnaryOp::Tanh => math(b, "tanh"),
+        UnaryOp::Sigmoid => {
+            let one = b.cst(dt, 1.0);
+            let n = b.op(format!("arith.negf {x} : {t}"));
+            let e = b.exp(&n, dt);
+            let d = b.add(&one, &e, dt);
+            b.divf(&one, &d, dt)
+        }
+        UnaryOp::Relu => {
+            let z = b.cst(dt, 0.0);
+            b.max(x, &z, dt)
+        }
+        UnaryOp::Abs => math(b, "absf"),
+        UnaryOp::Ceil => math(b, "ceil"),
+        UnaryOp::Floor => math(b, "floor"),
+        UnaryOp::Round => math(b, "roundeven"),
+        UnaryOp::Sin => math(b, "sin"),
+        UnaryOp::Cos => math(b, "cos"),
+        UnaryOp::Tan => math(b, "tan"),
+        UnaryOp::Asin => math(b, "asin"),
+        UnaryOp::Acos => math(b, "acos"),
+        UnaryOp::Atan => math(b, "atan"),
+        UnaryOp::Sinh => math(b, "sinh"),
+        UnaryOp::Cosh => math(b, "cosh"),
+        UnaryOp::Asinh => math(b, "asinh"),
+        UnaryOp::Acosh => math(b, "acosh"),
+        UnaryOp::Atanh => math(b, "atanh"),
+        UnaryOp::Sign => {
+            let (z, one, m1) = (b.cst(dt, 0.0), b.cst(dt, 1.0), b.cst(dt, -1.0));
+            let pos = b.op(format!("arith.cmpf ogt, {x}, {z} : {t}"));
+            let neg = b.op(format!("arith.cmpf olt, {x}, {z} : {t}"));
+            let s = b.select(&neg, &m1, x, dt);
+            b.select(&pos, &one, &s, dt)
+        }
+        UnaryOp::IsNaN => b.op(format!("arith.cmpf uno, {x}, {x} : {t}")),
+        UnaryOp::Not => unreachable!("Not on floats is rejected by lower"),
+    }
+}
+
+fn int(b: &mut Builder, u: UnaryOp, x: &str, dt: DType) -> String {
+    let t = reg_ty(dt);
+    match u {
+        UnaryOp::Neg => {
+            let z = b.cst(dt, 0.0);
+            b.sub(&z, x, dt)
+        }
+        UnaryOp::Abs => b.op(format!("math.absi {x} : {t}")),
+        UnaryOp::Sign => {
+            let (z, one, m1) = (b.cst(dt, 0.0), b.cst(dt, 1.0), b.cst(dt, -1.0));
+            let pos = b.op(format!("arith.cmpi sgt, {x}, {z} : {t}"));
+            let neg = b.op(format!("arith.cmpi slt, {x}, {z} : {t}"));
+            let s = b.select(&neg, &m1, &z, dt);
+            b.select(&pos, &one, &s, dt)
+        }
+        // `Builder::cst` prints a bool as `true : i1`, which MLIR does not parse.
+        UnaryOp::Not if dt == DType::Bool => {
+            let ones = b.op("arith.constant true");
+            b.op(format!("arith.xori {x}, {ones} : i1"))
+        }
+        UnaryOp::Not => {
+            let ones = b.cst(dt, -1.0);
+            b.op(format!("arith.xori {x}, {ones} : {t}"))
+        }
+        _ => unreachable!("{u:?} on integers is rejected by lower"),
+    }
 }

@@ -1,13 +1,18 @@
 //! Conv, 2-D only: inputs X[N,C,H,W], W[M,C/group,kH,kW][, B[M]]; auto_pad, pads, strides,
-//! dilations, group; kernel_shape (optional) must match W.
+//! dilations, group; kernel_shape (optional) must match W. 1-D convolutions (rank-3 input) go
+//! through `conv1d.rs`.
 
 use crate::context::NodeCtx;
 use crate::error::Result;
+use crate::ops::conv1d;
 use crate::ops::window::{spatial, window};
 use kiln_ir::{Op, ValueRef};
 
 pub fn conv(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let (x, w) = (ctx.input(0)?, ctx.input(1)?);
+    if ctx.rank(x) == 3 {
+        return conv1d::conv(ctx);
+    }
     let in_hw = spatial(ctx, &ctx.shape(x))?;
     let w_shape = ctx.shape(w);
     if w_shape.len() != 4 {

@@ -1,9 +1,11 @@
-//! Elementwise ops: Add Sub Mul Div Pow Equal (numpy broadcasting, opset 7+), Sum (variadic ->
-//! chain of Add) and the unary float ops Sqrt Reciprocal Exp Log Erf Tanh Sigmoid Relu Neg.
+//! Elementwise ops: Add Sub Mul Div Pow Equal Mod (numpy broadcasting, opset 7+), the variadic
+//! Sum / Max / Min (chains of Add / Max / Min), the unary float ops (Sqrt Reciprocal Exp Log Erf
+//! Tanh Sigmoid Ceil Floor Round Sin Cos Tan Asin Acos Atan Sinh Cosh Asinh Acosh Atanh), the
+//! numeric Neg Abs Sign and Relu (integer Relu, opset 14, is `Max(x, 0)`).
 
 use crate::context::NodeCtx;
 use crate::error::Result;
-use kiln_ir::{BinaryOp, DType, Op, UnaryOp, ValueRef};
+use kiln_ir::{BinaryOp, DType, Op, Tensor, UnaryOp, ValueRef};
 
 fn binary(ctx: &mut NodeCtx<'_>, op: BinaryOp) -> Result<Vec<ValueRef>> {
     let (a, b) = (ctx.input(0)?, ctx.input(1)?);
@@ -56,19 +58,57 @@ pub fn pow(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
 
 /// `Sum(x0, x1, ...)` -> `((x0 + x1) + x2) ...`; one input aliases it.
 pub fn sum(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
+    chain(ctx, BinaryOp::Add)
+}
+
+/// Variadic `Max(x0, x1, ...)` -> `Max(Max(x0, x1), x2) ...` (NaN propagates).
+pub fn max(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
+    chain(ctx, BinaryOp::Max)
+}
+
+/// Variadic `Min`, as [`max`].
+pub fn min(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
+    chain(ctx, BinaryOp::Min)
+}
+
+/// Fold the present inputs left to right with `op`; one input aliases it.
+fn chain(ctx: &mut NodeCtx<'_>, op: BinaryOp) -> Result<Vec<ValueRef>> {
     let xs = ctx.present_inputs();
     let Some((&first, rest)) = xs.split_first() else {
-        return Err(ctx.err("Sum needs at least one input"));
+        return Err(ctx.err("needs at least one input"));
     };
     let mut acc = first;
     for (i, x) in rest.iter().enumerate() {
         acc = if i + 1 == rest.len() {
-            ctx.emit_out(Op::Binary(BinaryOp::Add), &[acc, *x])?
+            ctx.emit_out(Op::Binary(op), &[acc, *x])?
         } else {
-            ctx.emit_tmp(Op::Binary(BinaryOp::Add), &[acc, *x], &format!("sum{i}"))?
+            ctx.emit_tmp(Op::Binary(op), &[acc, *x], &format!("acc{i}"))?
         };
     }
     Ok(vec![acc])
+}
+
+/// `Mod(a, b; fmod)`: integers take the divisor's sign (`fmod = 0`, Python `%`) or the
+/// dividend's (`fmod = 1`, C `%`); floats require `fmod = 1` (C `fmod`).
+pub fn mod_(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
+    let fmod = ctx.attr_bool("fmod", false)?;
+    let a = ctx.input(0)?;
+    if !fmod && ctx.ty(a).dtype.is_float() {
+        return Err(ctx.err("Mod of floats requires fmod = 1"));
+    }
+    binary(ctx, if fmod { BinaryOp::Fmod } else { BinaryOp::Mod })
+}
+
+/// A scalar constant of dtype `dt` holding `v` (rounded to the dtype; bool is `v != 0`).
+pub fn scalar(dt: DType, v: f64) -> Result<Tensor> {
+    let t = match dt {
+        DType::F32 => Tensor::from_f32(&[], vec![v as f32]),
+        DType::F64 => Tensor::from_f64(&[], vec![v]),
+        DType::I32 => Tensor::from_i32(&[], vec![v as i32]),
+        DType::I64 => Tensor::from_i64(&[], vec![v as i64]),
+        _ => Tensor::from_bool(&[], vec![v != 0.0]),
+    };
+    Ok(t?)
 }
 
 pub fn sqrt(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
@@ -92,9 +132,44 @@ pub fn tanh(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
 pub fn sigmoid(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     unary(ctx, UnaryOp::Sigmoid)
 }
+/// Relu; on integers (opset 14) `Max(x, 0)`.
 pub fn relu(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
+    let x = ctx.input(0)?;
+    let dt = ctx.ty(x).dtype;
+    if dt.is_int() {
+        let zero = ctx.add_constant(ctx.tmp_name("zero"), scalar(dt, 0.0)?);
+        return Ok(vec![ctx.emit_out(Op::Binary(BinaryOp::Max), &[x, zero])?]);
+    }
     unary(ctx, UnaryOp::Relu)
 }
 pub fn neg(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     unary(ctx, UnaryOp::Neg)
+}
+
+/// Importers that map one ONNX op onto one IR unary op.
+macro_rules! unary_importers {
+    ($($f:ident => $op:ident),* $(,)?) => {
+        $(
+            pub fn $f(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
+                unary(ctx, UnaryOp::$op)
+            }
+        )*
+    };
+}
+
+unary_importers!(
+    abs => Abs, ceil => Ceil, floor => Floor, round => Round, sign => Sign, sin => Sin, cos => Cos, tan => Tan,
+    asin => Asin, acos => Acos, atan => Atan, sinh => Sinh, cosh => Cosh, asinh => Asinh, acosh => Acosh,
+    atanh => Atanh,
+);
+
+/// `CastLike(x, target)` (opset 15): Cast to the target's dtype (its values are unused); a
+/// cast to x's own dtype aliases x.
+pub fn cast_like(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
+    let (x, target) = (ctx.input(0)?, ctx.input(1)?);
+    let to = ctx.ty(target).dtype;
+    if ctx.ty(x).dtype == to {
+        return Ok(vec![x]);
+    }
+    Ok(vec![ctx.emit_out(Op::Cast { to }, &[x])?])
 }

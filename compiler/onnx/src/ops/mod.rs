@@ -1,22 +1,46 @@
 //! Op importers, one file per ONNX op family; `registry.rs` maps op types to them.
 
+pub mod activation;
+pub mod arg_reduce;
+pub mod attention;
 pub mod batch_norm;
 pub mod cast;
 pub mod constant;
 pub mod conv;
+pub mod conv1d;
+pub mod cumsum;
+pub mod decomp;
+pub mod einsum;
 pub mod elementwise;
 pub mod gather;
+pub mod gather_elements;
 pub mod gemm;
 pub mod identity;
 pub mod layer_norm;
+pub mod log_softmax;
+pub mod logical;
 pub mod lrn;
 pub mod matmul;
+pub mod mean;
+pub mod norm;
+pub mod one_hot;
+pub mod pad;
 pub mod pool;
+pub mod range;
 pub mod reduce;
+pub mod resize;
+pub mod resize_axis;
+pub mod rnn;
+pub mod scatter;
 pub mod shape_ops;
+pub mod size;
 pub mod slice;
 pub mod softmax;
+pub mod space_depth;
 pub mod split;
+pub mod tile;
+pub mod topk;
+pub mod trilu;
 pub mod where_;
 pub mod window;
 

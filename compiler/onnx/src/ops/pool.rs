@@ -2,10 +2,12 @@
 //! ceil_mode as extra bottom/right padding) and GlobalAveragePool (-> ReduceMean over the
 //! spatial dims, keep_dims). MaxPool's Indices output is not produced (refused when used) and
 //! storage_order must be 0. AveragePool supports ceil_mode wherever the extra padding is not
-//! counted (count_include_pad = 0, or no extra padding needed); dilations must be 1.
+//! counted (count_include_pad = 0, or no extra padding needed); dilations must be 1. 1-D pools
+//! (rank-3 input) go through `conv1d.rs`.
 
 use crate::context::NodeCtx;
 use crate::error::Result;
+use crate::ops::conv1d;
 use crate::ops::window::{ceil_mode_extra, spatial, window, Window};
 use kiln_ir::{Op, ReduceOp, ValueRef};
 
@@ -33,6 +35,9 @@ fn pool_window(ctx: &NodeCtx<'_>, x: ValueRef, has_dilations: bool) -> Result<(W
 
 pub fn max_pool(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let x = ctx.input(0)?;
+    if ctx.rank(x) == 3 {
+        return conv1d::max_pool(ctx);
+    }
     if ctx.attr_int("storage_order", 0)? != 0 {
         return Err(ctx.err("storage_order = 1 is unsupported"));
     }
@@ -45,6 +50,9 @@ pub fn max_pool(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
 
 pub fn average_pool(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let x = ctx.input(0)?;
+    if ctx.rank(x) == 3 {
+        return conv1d::average_pool(ctx);
+    }
     let (mut w, extra) = pool_window(ctx, x, ctx.opset >= 19)?;
     if w.dilations != [1, 1] {
         return Err(ctx.err(format!("dilations {:?} are unsupported for AveragePool", w.dilations)));
