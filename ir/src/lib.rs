@@ -23,4 +23,6 @@ pub use graph::{Edge, Graph, GraphOutput, Node, ValueInfo, ValueRef};
 pub use op::{BinaryOp, Op, ReduceOp, UnaryOp};
 pub use petgraph::stable_graph::NodeIndex;
 pub use tensor::Tensor;
+/// The f16 / bf16 element types of [`Tensor::F16`] and [`Tensor::BF16`].
+pub use half;
 pub use types::TensorType;

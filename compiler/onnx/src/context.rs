@@ -3,8 +3,10 @@
 //! them into constants when every input is constant.
 
 use crate::error::{ImportError, Result};
+use crate::subgraph::Env;
 use crate::proto::{attribute_proto::AttributeType, AttributeProto, NodeProto, TensorProto};
 use kiln_ir::{Graph, Op, Tensor, TensorType, ValueRef};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Results of folding with more elements than this stay ops (weights are not duplicated).
@@ -21,6 +23,11 @@ pub struct NodeCtx<'a> {
     pub graph: &'a mut Graph,
     /// One entry per ONNX input; `None` for an omitted optional input (empty name).
     pub inputs: Vec<Option<ValueRef>>,
+    /// Outer-scope values read by this node's subgraphs (If/Loop/Scan bodies), by ONNX name;
+    /// empty for a node without graph attributes.
+    pub captured: HashMap<String, ValueRef>,
+    /// Opset, op table and model folder, for importing subgraphs.
+    pub env: Env<'a>,
 }
 
 impl<'a> NodeCtx<'a> {

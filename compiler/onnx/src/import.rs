@@ -1,14 +1,13 @@
 //! The import driver: decode the model, check opsets and op support, bind graph inputs and
 //! initializers, run each node's importer in order, set outputs, drop dead nodes, verify.
 
-use crate::context::{describe_node, NodeCtx};
 use crate::error::{bail, ImportError, Result};
 use crate::graph_inputs::input_types;
-use crate::proto::{GraphProto, ModelProto, TensorProto};
+use crate::proto::{GraphProto, ModelProto};
 use crate::registry::{check_supported, is_default_domain, registry};
-use crate::tensor_proto::tensor_from_proto;
+use crate::subgraph::{used_names, Env, Registry, Scope};
 use crate::ImportOptions;
-use kiln_ir::{Graph, Op, ValueRef};
+use kiln_ir::{Graph, Op};
 use prost::Message;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -46,25 +45,17 @@ struct Importer<'m> {
     model_dir: Option<&'m Path>,
     opset: i64,
     graph: Graph,
-    /// ONNX value name -> IR value.
-    values: HashMap<String, ValueRef>,
-    initializers: HashMap<&'m str, &'m TensorProto>,
+    /// ONNX value names of the main graph -> IR values.
+    scope: Scope<'m>,
 }
 
 impl<'m> Importer<'m> {
     fn new(gp: &'m GraphProto, model_dir: Option<&'m Path>, opset: i64) -> Self {
         let name = sanitize_graph_name(gp.name());
-        Importer {
-            gp,
-            model_dir,
-            opset,
-            graph: Graph::new(name),
-            values: HashMap::new(),
-            initializers: gp.initializer.iter().map(|t| (t.name(), t)).collect(),
-        }
+        Importer { gp, model_dir, opset, graph: Graph::new(name), scope: Scope::new(&gp.initializer, String::new()) }
     }
 
-    fn run(mut self, opts: &ImportOptions, reg: &HashMap<&'static str, crate::context::Importer>) -> Result<Graph> {
+    fn run(mut self, opts: &ImportOptions, reg: &Registry) -> Result<Graph> {
         let gp = self.gp;
         if !gp.sparse_initializer.is_empty() {
             bail!(
@@ -73,91 +64,30 @@ impl<'m> Importer<'m> {
             );
         }
         // Graph inputs: declared inputs that are not initializers.
-        let inputs: Vec<_> = gp.input.iter().filter(|v| !self.initializers.contains_key(v.name())).collect();
+        let inputs: Vec<_> = gp.input.iter().filter(|v| !self.scope.is_initializer(v.name())).collect();
         let tys = input_types(&inputs, &opts.shapes)?;
         for (vi, ty) in inputs.iter().zip(tys) {
-            if self.values.contains_key(vi.name()) {
+            if self.scope.is_bound(vi.name()) {
                 bail!("graph input '{}' is declared twice", vi.name());
             }
             let v = self.graph.add_input(vi.name(), ty);
-            self.values.insert(vi.name().to_string(), v);
+            self.scope.bind(vi.name(), v);
         }
         // Values read by some node or returned: outputs nobody uses may be left unproduced.
-        let mut used: HashSet<&str> = gp.output.iter().map(|o| o.name()).collect();
-        for n in &gp.node {
-            used.extend(n.input.iter().map(String::as_str).filter(|s| !s.is_empty()));
-        }
+        let used = used_names(gp);
+        let env = Env { opset: self.opset, reg, model_dir: self.model_dir };
         for node in &gp.node {
-            self.import_node(node, reg, &used)?;
+            self.scope.import_node(env, &mut self.graph, node, &used)?;
         }
         for o in &gp.output {
-            let v = self.value(o.name()).map_err(|e| e.context(format!("graph output '{}'", o.name())))?;
+            let v = self.scope.value(&mut self.graph, self.model_dir, o.name());
+            let v = v.map_err(|e| e.context(format!("graph output '{}'", o.name())))?;
             self.graph.add_output(o.name(), v);
         }
         remove_dead_nodes(&mut self.graph);
         kiln_ir::verify::verify(&self.graph)
             .map_err(|e| ImportError::new(format!("internal error: the imported graph fails verification: {e}")))?;
         Ok(self.graph)
-    }
-
-    /// The IR value for ONNX name `name`: an earlier node output, a graph input or an
-    /// initializer (converted on first use).
-    fn value(&mut self, name: &str) -> Result<ValueRef> {
-        if let Some(v) = self.values.get(name) {
-            return Ok(*v);
-        }
-        if let Some(t) = self.initializers.get(name) {
-            let tensor = tensor_from_proto(t, self.model_dir)?;
-            let v = self.graph.add_constant(name, tensor);
-            self.values.insert(name.to_string(), v);
-            return Ok(v);
-        }
-        bail!("value '{name}' is not defined by an earlier node, an initializer or a graph input")
-    }
-
-    fn import_node(
-        &mut self,
-        node: &'m crate::proto::NodeProto,
-        reg: &HashMap<&'static str, crate::context::Importer>,
-        used: &HashSet<&str>,
-    ) -> Result<()> {
-        let here = || describe_node(node);
-        let Some(import) = reg.get(node.op_type()) else {
-            bail!("{}: no importer (internal error: the support scan missed it)", here());
-        };
-        let mut inputs = Vec::with_capacity(node.input.len());
-        for name in &node.input {
-            if name.is_empty() {
-                inputs.push(None);
-            } else {
-                inputs.push(Some(self.value(name).map_err(|e| e.context(here()))?));
-            }
-        }
-        let mut ctx = NodeCtx { opset: self.opset, node, graph: &mut self.graph, inputs };
-        let outs = import(&mut ctx)?;
-        if outs.len() > node.output.len() {
-            bail!(
-                "{}: importer returned {} outputs for {} declared (internal error)",
-                here(),
-                outs.len(),
-                node.output.len()
-            );
-        }
-        for (i, name) in node.output.iter().enumerate() {
-            if name.is_empty() {
-                continue;
-            }
-            match outs.get(i) {
-                Some(v) => {
-                    self.values.insert(name.clone(), *v);
-                }
-                None if used.contains(name.as_str()) => {
-                    bail!("{}: output {i} '{name}' is used, but kiln does not support this output", here())
-                }
-                None => {}
-            }
-        }
-        Ok(())
     }
 }
 

@@ -4,7 +4,8 @@
 //! - [`import_file`] / [`import_bytes`]: the entry points (the CLI and tests call these).
 //! - `import`: the driver; `registry`: op type -> importer table; `ops/`: one importer file
 //!   per op family; `context`: what an importer sees; `tensor_proto`: TensorProto -> Tensor;
-//!   `graph_inputs`: input types and `--shape` specialization.
+//!   `graph_inputs`: input types and `--shape` specialization; `subgraph`: name scopes and
+//!   inline import of If/Loop/Scan subgraphs.
 
 pub mod context;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod graph_inputs;
 pub mod import;
 pub mod ops;
 pub mod registry;
+pub mod subgraph;
 pub mod tensor_proto;
 
 /// Rust types generated from `proto/onnx.proto` (package `onnx`).
