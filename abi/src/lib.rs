@@ -54,7 +54,7 @@ pub struct KilnArtifact {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TensorSig {
     pub name: String,
-    /// kiln dtype name: f32, f64, i32, i64, bool.
+    /// kiln dtype name: f32, f64, f16, bf16, i8, i16, i32, i64, u8, u16, u32, u64, bool.
     pub dtype: String,
     pub shape: Vec<usize>,
 }

@@ -27,6 +27,7 @@ fn tensor(line: &str) -> Tensor {
         DType::I32 => Tensor::from_i32(&shape, vals.iter().map(|v| v.parse().unwrap()).collect()),
         DType::I64 => Tensor::from_i64(&shape, vals.iter().map(|v| v.parse().unwrap()).collect()),
         DType::Bool => Tensor::from_bool(&shape, vals.iter().map(|v| *v == "1").collect()),
+        d => panic!("fixture dtype {d} is not used by these cases"),
     }
     .unwrap()
 }

@@ -53,8 +53,11 @@ fn semantic_errors() {
     assert_eq!(e, (2, "Softmax: missing attribute 'axis'".into()));
     let e = err(&format!("{HEAD}  %y: f32[2] = Softmax(%x) {{axis = -1}}\n  return %y\n}}"));
     assert_eq!(e, (2, "Softmax: attribute 'axis': expected a non-negative integer, found '-1'".into()));
-    let e = err(&format!("{HEAD}  %y: f32[2] = Cast(%x) {{to = f16}}\n  return %y\n}}"));
-    assert_eq!(e.1, "Cast: attribute 'to': expected a dtype (f32, f64, i32, i64, bool), found 'f16'");
+    let e = err(&format!("{HEAD}  %y: f32[2] = Cast(%x) {{to = f8}}\n  return %y\n}}"));
+    assert_eq!(
+        e.1,
+        "Cast: attribute 'to': expected a dtype (f32, f64, f16, bf16, i8, i16, i32, i64, u8, u16, u32, u64, bool), found 'f8'"
+    );
     let e = err(&format!("{HEAD}  %y: f32[2] = Input()\n  return %y\n}}"));
     assert_eq!(e.1, "Input: graph inputs are declared in the graph header, not as nodes");
 }

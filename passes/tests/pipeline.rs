@@ -34,6 +34,7 @@ fn seeded_inputs(g: &Graph, seed: u64) -> Vec<Tensor> {
                 DType::I32 => Tensor::from_i32(&ty.shape, (0..n).map(|_| (next() % 4) as i32).collect()),
                 DType::I64 => Tensor::from_i64(&ty.shape, (0..n).map(|_| (next() % 4) as i64).collect()),
                 DType::Bool => Tensor::from_bool(&ty.shape, (0..n).map(|k| k % 2 == 0).collect()),
+                d => panic!("no test inputs for {d}"),
             }
             .expect("shape and data agree")
         })

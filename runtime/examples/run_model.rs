@@ -4,7 +4,7 @@
 //!
 //! Prints the signature, fills the inputs from .raw files (one per input, exact byte size) or
 //! with the deterministic pattern `v = (i * 7 + k * 3) % 17 - 8` for element i of input k (f32/f64:
-//! v * 0.125, i32/i64: v, bool: (i + k) % 2), runs once and writes each output's raw
+//! v * 0.125, signed ints: v, unsigned: v + 8, bool: (i + k) % 2), runs once and writes each output's raw
 //! little-endian bytes to OUT_DIR/<name>.raw (characters outside [A-Za-z0-9_.-] become '_').
 
 use kiln_runtime::{DType, HostTensor, Model, TensorInfo};
@@ -21,6 +21,25 @@ fn pattern(info: &TensorInfo, k: usize) -> HostTensor {
         DType::I32 => HostTensor::from_i32(shape, &(0..n).map(|i| v(i) as i32).collect::<Vec<_>>()),
         DType::I64 => HostTensor::from_i64(shape, &(0..n).map(v).collect::<Vec<_>>()),
         DType::Bool => HostTensor::from_bool(shape, &(0..n).map(|i| (i + k) % 2 == 1).collect::<Vec<_>>()),
+        DType::I8 => HostTensor::from_i8(shape, &(0..n).map(|i| v(i) as i8).collect::<Vec<_>>()),
+        DType::I16 => HostTensor::from_i16(shape, &(0..n).map(|i| v(i) as i16).collect::<Vec<_>>()),
+        DType::U8 => HostTensor::from_u8(shape, &(0..n).map(|i| (v(i) + 8) as u8).collect::<Vec<_>>()),
+        DType::U16 => HostTensor::from_u16(shape, &(0..n).map(|i| (v(i) + 8) as u16).collect::<Vec<_>>()),
+        DType::U32 => HostTensor::from_u32(shape, &(0..n).map(|i| (v(i) + 8) as u32).collect::<Vec<_>>()),
+        DType::U64 => HostTensor::from_u64(shape, &(0..n).map(|i| (v(i) + 8) as u64).collect::<Vec<_>>()),
+        // v * 0.125 is exact in both 16-bit floats: bf16 is the top half of the f32, f16 rebiases.
+        DType::BF16 | DType::F16 => {
+            let bits = |i: usize| {
+                let f = (v(i) as f32 * 0.125).to_bits();
+                match info.dtype {
+                    DType::BF16 => (f >> 16) as u16,
+                    _ if f & 0x7FFF_FFFF == 0 => (f >> 16) as u16,
+                    _ => (((f >> 16) & 0x8000) | ((((f >> 23) & 0xFF) - 112) << 10) | ((f >> 13) & 0x3FF)) as u16,
+                }
+            };
+            let data: Vec<u16> = (0..n).map(bits).collect();
+            HostTensor::from_half_bits(info.dtype, shape, &data).unwrap_or_else(|| HostTensor::zeros(info.dtype, vec![]))
+        }
     }
 }
 

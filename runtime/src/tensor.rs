@@ -85,6 +85,27 @@ impl HostTensor {
     typed_access!(from_f64, to_f64, f64, DType::F64);
     typed_access!(from_i32, to_i32, i32, DType::I32);
     typed_access!(from_i64, to_i64, i64, DType::I64);
+    typed_access!(from_i8, to_i8, i8, DType::I8);
+    typed_access!(from_i16, to_i16, i16, DType::I16);
+    typed_access!(from_u8, to_u8, u8, DType::U8);
+    typed_access!(from_u16, to_u16, u16, DType::U16);
+    typed_access!(from_u32, to_u32, u32, DType::U32);
+    typed_access!(from_u64, to_u64, u64, DType::U64);
+
+    /// An f16 or bf16 tensor from the values' bit patterns (the runtime has no 16-bit float
+    /// type); `None` for any other dtype.
+    pub fn from_half_bits(dtype: DType, shape: Vec<usize>, bits: &[u16]) -> Option<HostTensor> {
+        matches!(dtype, DType::F16 | DType::BF16)
+            .then(|| HostTensor { dtype, shape, data: bits.iter().flat_map(|v| v.to_le_bytes()).collect() })
+    }
+
+    /// The bit patterns of an f16 or bf16 tensor; `None` for any other dtype.
+    pub fn to_half_bits(&self) -> Option<Vec<u16>> {
+        if !matches!(self.dtype, DType::F16 | DType::BF16) || self.data.len() % 2 != 0 {
+            return None;
+        }
+        Some(self.data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
+    }
 
     /// A bool tensor from values in row-major order.
     pub fn from_bool(shape: Vec<usize>, values: &[bool]) -> HostTensor {
@@ -127,5 +148,16 @@ mod tests {
         assert_eq!(z.data.len(), 48);
         assert_eq!(z.type_string(), "f64[2,3]");
         assert_eq!(type_string(DType::I32, &[]), "i32[]");
+        let t = HostTensor::from_u16(vec![2], &[1, 0xFFFF]);
+        assert_eq!(t.data, vec![1, 0, 0xFF, 0xFF]);
+        assert_eq!(t.to_u16(), Some(vec![1, 0xFFFF]));
+        assert_eq!(t.to_i16(), None);
+        let t = HostTensor::from_i8(vec![2], &[-1, 5]);
+        assert_eq!((t.data.clone(), t.to_i8()), (vec![0xFF, 5], Some(vec![-1, 5])));
+        assert_eq!(HostTensor::from_u64(vec![1], &[u64::MAX]).to_u64(), Some(vec![u64::MAX]));
+        let h = HostTensor::from_half_bits(DType::BF16, vec![1], &[0x3F80]).unwrap();
+        assert_eq!((h.data.clone(), h.to_half_bits()), (vec![0x80, 0x3F], Some(vec![0x3F80])));
+        assert_eq!(HostTensor::from_half_bits(DType::U16, vec![1], &[1]), None);
+        assert_eq!(HostTensor::zeros(DType::F16, vec![3]).data.len(), 6);
     }
 }

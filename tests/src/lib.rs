@@ -50,15 +50,9 @@ pub fn compile_model(dir: &Path, inputs: &[(String, HostTensor)], out_dir: &Path
     Ok(so)
 }
 
+/// The values as f64, for every dtype (through the IR tensor's conversion).
 pub fn as_f64(t: &HostTensor) -> Vec<f64> {
-    let b = &t.data;
-    match t.dtype {
-        DType::F32 => b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64).collect(),
-        DType::F64 => b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect(),
-        DType::I32 => b.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as f64).collect(),
-        DType::I64 => b.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f64).collect(),
-        DType::Bool => b.iter().map(|v| *v as f64).collect(),
-    }
+    to_ir(t).to_f64_vec()
 }
 
 /// Max |a - b| relative to the reference's scale max(1, max|ref|); Err when dtype or shape differ.

@@ -196,7 +196,6 @@ fn llama_opset18_matches_onnxruntime() {
 }
 
 #[test]
-#[ignore = "kiln: unsupported op RotaryEmbedding (opset 23; 4 nodes, node_RotaryEmbedding_448 first)"]
 fn llama_opset23_matches_onnxruntime() {
     transformer("llama_opset23");
 }

@@ -3,6 +3,7 @@
 
 use crate::run::{bind_inputs, load};
 use anyhow::Result;
+use kiln_ir::half::{bf16, f16};
 use kiln_runtime::{DType, HostTensor, Model};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -49,6 +50,13 @@ pub fn random_inputs(model: &Model) -> Vec<HostTensor> {
                 DType::I32 => (0..n).flat_map(|_| ((next() % 8) as i32).to_le_bytes()).collect(),
                 DType::I64 => (0..n).flat_map(|_| ((next() % 8) as i64).to_le_bytes()).collect(),
                 DType::Bool => (0..n).map(|k| (k % 2) as u8).collect(),
+                // Small integers 0..8 in every other dtype (exact in f16 and bf16).
+                DType::I8 | DType::U8 => (0..n).map(|_| (next() % 8) as u8).collect(),
+                DType::I16 | DType::U16 => (0..n).flat_map(|_| ((next() % 8) as u16).to_le_bytes()).collect(),
+                DType::U32 => (0..n).flat_map(|_| ((next() % 8) as u32).to_le_bytes()).collect(),
+                DType::U64 => (0..n).flat_map(|_| (next() % 8).to_le_bytes()).collect(),
+                DType::F16 => (0..n).flat_map(|_| f16::from_f32((next() % 8) as f32).to_le_bytes()).collect(),
+                DType::BF16 => (0..n).flat_map(|_| bf16::from_f32((next() % 8) as f32).to_le_bytes()).collect(),
             };
             HostTensor { dtype: i.dtype, shape: i.shape.clone(), data }
         })

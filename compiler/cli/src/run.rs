@@ -3,7 +3,7 @@
 
 use crate::npy;
 use anyhow::{bail, Context, Result};
-use kiln_runtime::{HostTensor, Model};
+use kiln_runtime::{DType, HostTensor, Model};
 use std::path::{Path, PathBuf};
 
 /// Load a model with `threads` workers (None = the runtime's default).
@@ -32,7 +32,8 @@ pub fn bind_inputs(model: &Model, given: &[(String, PathBuf)]) -> Result<Vec<Hos
         .iter()
         .map(|n| {
             let (_, path) = given.iter().rev().find(|(g, _)| g == n).expect("checked above");
-            npy::read(path).with_context(|| format!("input '{n}'"))
+            let want = model.inputs().iter().find(|i| i.name == *n).map_or(DType::F32, |i| i.dtype);
+            npy::read_as(path, want).with_context(|| format!("input '{n}'"))
         })
         .collect()
 }

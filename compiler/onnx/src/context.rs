@@ -3,8 +3,8 @@
 //! them into constants when every input is constant.
 
 use crate::error::{ImportError, Result};
-use crate::subgraph::Env;
 use crate::proto::{attribute_proto::AttributeType, AttributeProto, NodeProto, TensorProto};
+use crate::subgraph::Env;
 use kiln_ir::{Graph, Op, Tensor, TensorType, ValueRef};
 use std::collections::HashMap;
 use std::sync::Arc;

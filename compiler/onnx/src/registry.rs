@@ -4,8 +4,9 @@
 use crate::context::Importer;
 use crate::error::{ImportError, Result};
 use crate::ops::{activation, logical};
+use crate::ops::{control_if, control_loop, control_scan};
 use crate::ops::{arg_reduce, cumsum, gather_elements, log_softmax, pad, scatter, topk};
-use crate::ops::{attention, einsum, mean, norm, one_hot, range, resize, rnn, size, space_depth, tile, trilu};
+use crate::ops::{attention, einsum, mean, norm, one_hot, range, resize, rnn, rotary, size, space_depth, tile, trilu};
 use crate::ops::{
     batch_norm, cast, constant, conv, elementwise, gather, gemm, identity, layer_norm, lrn, matmul, pool, reduce,
     shape_ops, slice, softmax, split, where_,
@@ -148,12 +149,17 @@ pub fn registry() -> HashMap<&'static str, Importer> {
         ("RMSNormalization", norm::rms_norm),
         ("Range", range::range),
         ("RNN", rnn::rnn),
+        ("RotaryEmbedding", rotary::rotary_embedding),
         ("Resize", resize::resize),
         ("Size", size::size),
         ("SpaceToDepth", space_depth::space_to_depth),
         ("Tile", tile::tile),
         ("Trilu", trilu::trilu),
         ("Upsample", resize::upsample),
+        // Control flow, inlined or unrolled at import.
+        ("If", control_if::if_),
+        ("Loop", control_loop::loop_),
+        ("Scan", control_scan::scan),
     ];
     table.iter().copied().collect()
 }
@@ -174,7 +180,15 @@ pub fn check_supported(
     // (op type, domain) -> node names, in first-seen order of op types.
     let mut missing: BTreeMap<(usize, String, String), Vec<String>> = BTreeMap::new();
     let mut first_seen: HashMap<(String, String), usize> = HashMap::new();
-    for node in nodes {
+    // Nodes of subgraphs (If branches, Loop/Scan bodies) are scanned too, after their parent.
+    let mut all: Vec<&NodeProto> = Vec::new();
+    let mut stack: Vec<&NodeProto> = nodes.iter().rev().collect();
+    while let Some(node) = stack.pop() {
+        all.push(node);
+        let inner: Vec<&NodeProto> = crate::subgraph::subgraphs(node).flat_map(|g| g.node.iter()).collect();
+        stack.extend(inner.into_iter().rev());
+    }
+    for node in all {
         let domain = if is_default_domain(node.domain()) { "ai.onnx" } else { node.domain() };
         if domain == "ai.onnx" && reg.contains_key(node.op_type()) {
             continue;

@@ -67,7 +67,13 @@ impl<'m> Scope<'m> {
 
     /// Run `node`'s importer and bind its outputs. `used`: the names some node or output of
     /// this graph reads; an output the importer does not produce is an error only when used.
-    pub fn import_node(&mut self, env: Env<'_>, graph: &mut Graph, node: &NodeProto, used: &HashSet<&str>) -> Result<()> {
+    pub fn import_node(
+        &mut self,
+        env: Env<'_>,
+        graph: &mut Graph,
+        node: &NodeProto,
+        used: &HashSet<&str>,
+    ) -> Result<()> {
         let here = || describe_node(node);
         let Some(import) = env.reg.get(node.op_type()) else {
             bail!("{}: no importer (internal error: the support scan missed it)", here());
@@ -100,7 +106,12 @@ impl<'m> Scope<'m> {
         let mut ctx = NodeCtx { opset: env.opset, node: &scoped, graph, inputs, captured, env };
         let outs = import(&mut ctx)?;
         if outs.len() > node.output.len() {
-            bail!("{}: importer returned {} outputs for {} declared (internal error)", here(), outs.len(), node.output.len());
+            bail!(
+                "{}: importer returned {} outputs for {} declared (internal error)",
+                here(),
+                outs.len(),
+                node.output.len()
+            );
         }
         for (i, name) in node.output.iter().enumerate() {
             if name.is_empty() {
@@ -175,10 +186,21 @@ pub fn used_names(gp: &GraphProto) -> HashSet<&str> {
 /// Import subgraph `gp` (attribute `attr` of ctx's node) inline into ctx's graph: its inputs
 /// bound to `args` in order, outer names resolved through `ctx.captured`, its values named
 /// `{scope}/{name}`. Returns its outputs in order.
-pub fn import_subgraph(ctx: &mut NodeCtx<'_>, gp: &GraphProto, attr: &str, args: &[ValueRef], scope: &str) -> Result<Vec<ValueRef>> {
+pub fn import_subgraph(
+    ctx: &mut NodeCtx<'_>,
+    gp: &GraphProto,
+    attr: &str,
+    args: &[ValueRef],
+    scope: &str,
+) -> Result<Vec<ValueRef>> {
     let here = |ctx: &NodeCtx<'_>| format!("{}: {attr} '{}'", ctx.where_(), gp.name());
     if gp.input.len() != args.len() {
-        return Err(ImportError::new(format!("{}: declares {} inputs, {} expected", here(ctx), gp.input.len(), args.len())));
+        return Err(ImportError::new(format!(
+            "{}: declares {} inputs, {} expected",
+            here(ctx),
+            gp.input.len(),
+            args.len()
+        )));
     }
     if !gp.sparse_initializer.is_empty() {
         return Err(ImportError::new(format!("{}: sparse initializers are unsupported", here(ctx))));
@@ -190,7 +212,8 @@ pub fn import_subgraph(ctx: &mut NodeCtx<'_>, gp: &GraphProto, attr: &str, args:
         }
     }
     for (i, (vi, v)) in gp.input.iter().zip(args).enumerate() {
-        check_declared_dtype(ctx, vi, *v).map_err(|e| e.context(format!("{}: input {i} '{}'", here(ctx), vi.name())))?;
+        check_declared_dtype(ctx, vi, *v)
+            .map_err(|e| e.context(format!("{}: input {i} '{}'", here(ctx), vi.name())))?;
         sc.bind(vi.name(), *v);
     }
     let used = used_names(gp);

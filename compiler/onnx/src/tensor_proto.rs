@@ -1,8 +1,11 @@
 //! ONNX `TensorProto` -> kiln [`Tensor`]: dtype mapping, raw and typed data fields, and external
-//! data files (resolved inside the model's folder only).
+//! data files (resolved inside the model's folder only). Typed fields as onnx.proto lays them
+//! out: FLOAT16 / BFLOAT16 bit patterns, INT8/16, UINT8/16 and BOOL in `int32_data`; UINT32 and
+//! UINT64 in `uint64_data`.
 
 use crate::error::{bail, ImportError, Result};
 use crate::proto::{tensor_proto::DataLocation, tensor_proto::DataType, TensorProto};
+use kiln_ir::half::{bf16, f16};
 use kiln_ir::{DType, Tensor};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
@@ -23,6 +26,14 @@ pub fn dtype_from_onnx(code: i32, what: &str) -> Result<DType> {
         Ok(DataType::Int32) => Ok(DType::I32),
         Ok(DataType::Int64) => Ok(DType::I64),
         Ok(DataType::Bool) => Ok(DType::Bool),
+        Ok(DataType::Float16) => Ok(DType::F16),
+        Ok(DataType::Bfloat16) => Ok(DType::BF16),
+        Ok(DataType::Int8) => Ok(DType::I8),
+        Ok(DataType::Int16) => Ok(DType::I16),
+        Ok(DataType::Uint8) => Ok(DType::U8),
+        Ok(DataType::Uint16) => Ok(DType::U16),
+        Ok(DataType::Uint32) => Ok(DType::U32),
+        Ok(DataType::Uint64) => Ok(DType::U64),
         _ => bail!("unsupported dtype {} for '{what}'", dtype_name(code)),
     }
 }
@@ -86,6 +97,40 @@ pub fn tensor_from_proto(t: &TensorProto, model_dir: Option<&Path>) -> Result<Te
         DType::Bool => {
             count(t.int32_data.len(), "int32_data")?;
             Tensor::from_bool(&shape, t.int32_data.iter().map(|v| *v != 0).collect())
+        }
+        // Narrow types: each int32 holds one value (16-bit floats as their bits); the cast
+        // keeps the low bits, as onnx's numpy_helper does.
+        DType::F16 => {
+            count(t.int32_data.len(), "int32_data")?;
+            Tensor::from_vec(&shape, t.int32_data.iter().map(|v| f16::from_bits(*v as u16)).collect())
+        }
+        DType::BF16 => {
+            count(t.int32_data.len(), "int32_data")?;
+            Tensor::from_vec(&shape, t.int32_data.iter().map(|v| bf16::from_bits(*v as u16)).collect())
+        }
+        DType::I8 => {
+            count(t.int32_data.len(), "int32_data")?;
+            Tensor::from_vec(&shape, t.int32_data.iter().map(|v| *v as i8).collect())
+        }
+        DType::I16 => {
+            count(t.int32_data.len(), "int32_data")?;
+            Tensor::from_vec(&shape, t.int32_data.iter().map(|v| *v as i16).collect())
+        }
+        DType::U8 => {
+            count(t.int32_data.len(), "int32_data")?;
+            Tensor::from_vec(&shape, t.int32_data.iter().map(|v| *v as u8).collect())
+        }
+        DType::U16 => {
+            count(t.int32_data.len(), "int32_data")?;
+            Tensor::from_vec(&shape, t.int32_data.iter().map(|v| *v as u16).collect())
+        }
+        DType::U32 => {
+            count(t.uint64_data.len(), "uint64_data")?;
+            Tensor::from_vec(&shape, t.uint64_data.iter().map(|v| *v as u32).collect())
+        }
+        DType::U64 => {
+            count(t.uint64_data.len(), "uint64_data")?;
+            Tensor::from_vec(&shape, t.uint64_data.clone())
         }
     };
     out.map_err(ctx)

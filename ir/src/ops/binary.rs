@@ -1,5 +1,6 @@
-//! Elementwise binary ops with numpy broadcasting: Add/Sub/Mul/Div on f32/f64/i32/i64 (integer
-//! ops wrap, integer Div truncates toward zero and fails on a zero divisor), Max/Min
+//! Elementwise binary ops with numpy broadcasting: Add/Sub/Mul/Div on every float and integer
+//! dtype (integer ops wrap, integer Div truncates toward zero and fails on a zero divisor;
+//! unsigned types divide and compare as unsigned; f16/bf16 compute in f32), Max/Min
 //! (NaN-propagating, `-0 < +0`), Mod (integers, sign of the divisor), Fmod (sign of the
 //! dividend), Pow (float base, any numeric exponent, result typed like the base); comparisons
 //! (`compare.rs`) and logical/bitwise ops (`bitwise.rs`) share the dispatch here.
@@ -62,13 +63,9 @@ pub fn eval(b: BinaryOp, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         BinaryOp::Pow => {
             crate::with_float_dtype!(x.dtype(), T => pow::<T>(name, x, y, &out.shape)?, _ => return Err(unsupported()))
         }
-        _ => match x.dtype() {
-            DType::F32 => zip::<f32, f32, f32>(name, x, y, &out.shape, |p, q| Ok(float_op(b, p, q)))?,
-            DType::F64 => zip::<f64, f64, f64>(name, x, y, &out.shape, |p, q| Ok(float_op(b, p, q)))?,
-            DType::I32 => zip::<i32, i32, i32>(name, x, y, &out.shape, |p, q| int_op(name, b, p, q))?,
-            DType::I64 => zip::<i64, i64, i64>(name, x, y, &out.shape, |p, q| int_op(name, b, p, q))?,
-            _ => return Err(unsupported()),
-        },
+        _ => crate::with_float_dtype!(x.dtype(), T => zip::<T, T, T>(name, x, y, &out.shape, |p, q| Ok(float_op(b, p, q)))?,
+            _ => crate::with_int_dtype!(x.dtype(), T => zip::<T, T, T>(name, x, y, &out.shape, |p, q| int_op(name, b, p, q))?,
+                _ => return Err(unsupported()))),
     };
     Ok(vec![t])
 }
@@ -128,15 +125,7 @@ fn int_op<T: Int>(name: &str, b: BinaryOp, x: T, y: T) -> Result<T> {
                 y
             }
         }
-        BinaryOp::Mod | BinaryOp::Fmod => {
-            let (p, q) = (x.to_i64(), y.to_i64());
-            if q == 0 {
-                return Err(zero_div());
-            }
-            let r = p.wrapping_rem(q);
-            let floor = b == BinaryOp::Mod && r != 0 && ((r < 0) != (q < 0));
-            T::from_i64(if floor { r + q } else { r })
-        }
+        BinaryOp::Mod | BinaryOp::Fmod => x.checked_rem(y, b == BinaryOp::Mod).ok_or_else(zero_div)?,
         _ => unreachable!("{b:?} is not integer arithmetic (eval dispatches it elsewhere)"),
     })
 }
@@ -272,7 +261,7 @@ mod tests {
         );
         assert_eq!(
             infer(BinaryOp::Pow, &[i.clone(), f.clone()]).unwrap_err().to_string(),
-            "Pow: base must be f32 or f64, got i64"
+            "Pow: base must be a float, got i64"
         );
         assert!(infer(BinaryOp::Add, &[bl.clone(), bl.clone()]).is_err());
         assert_eq!(infer(BinaryOp::Equal, &[bl.clone(), bl]).unwrap()[0].dtype, DType::Bool);

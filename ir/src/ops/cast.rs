@@ -1,12 +1,16 @@
-//! `Cast { to }`: elementwise dtype conversion. float -> int truncates toward zero (saturating
-//! at the int range, NaN -> 0, as Rust `as`); int -> narrower int wraps; anything -> bool is
+//! `Cast { to }`: elementwise dtype conversion between any two dtypes. float -> int truncates
+//! toward zero (saturating at the int range, NaN -> 0, as Rust `as`; ONNX leaves out-of-range
+//! values undefined); int -> int wraps to the target width (sign- or zero-extending by the source's
+//! signedness); -> float rounds to nearest even (f32 -> f16 / bf16 included); anything -> bool is
 //! `x != 0` (NaN -> true); bool -> number is 0 / 1.
 
 use super::check;
+use super::elem::Elem;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::types::TensorType;
+use half::{bf16, f16};
 
 pub fn infer(to: DType, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
     check::count("Cast", inputs, 1, 1)?;
@@ -22,66 +26,89 @@ pub fn eval(to: DType, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
 pub fn cast(t: &Tensor, to: DType) -> Tensor {
     macro_rules! conv {
         ($a:expr, $f:expr) => {
-            match to {
-                DType::F32 => Tensor::F32($a.map(|v| $f(*v, 0f32)).into_shared()),
-                DType::F64 => Tensor::F64($a.map(|v| $f(*v, 0f64)).into_shared()),
-                DType::I32 => Tensor::I32($a.map(|v| $f(*v, 0i32)).into_shared()),
-                DType::I64 => Tensor::I64($a.map(|v| $f(*v, 0i64)).into_shared()),
-                DType::Bool => Tensor::Bool($a.map(|v| $f(*v, false)).into_shared()),
-            }
+            crate::with_any_dtype!(to, T => T::wrap($a.map(|v| -> T { $f(*v) }).into_shared()))
         };
     }
     match t {
-        Tensor::F32(a) => conv!(a, |v: f32, z| To::from_f64(v as f64, z)),
-        Tensor::F64(a) => conv!(a, |v: f64, z| To::from_f64(v, z)),
-        Tensor::I32(a) => conv!(a, |v: i32, z| To::from_i64(v as i64, z)),
-        Tensor::I64(a) => conv!(a, |v: i64, z| To::from_i64(v, z)),
-        Tensor::Bool(a) => conv!(a, |v: bool, z| To::from_i64(v as i64, z)),
+        Tensor::F32(a) => conv!(a, |v: f32| To::from_f64(v as f64)),
+        Tensor::F64(a) => conv!(a, |v: f64| To::from_f64(v)),
+        Tensor::F16(a) => conv!(a, |v: f16| To::from_f64(v.to_f64())),
+        Tensor::BF16(a) => conv!(a, |v: bf16| To::from_f64(v.to_f64())),
+        Tensor::I8(a) => conv!(a, |v: i8| To::from_i128(v as i128)),
+        Tensor::I16(a) => conv!(a, |v: i16| To::from_i128(v as i128)),
+        Tensor::I32(a) => conv!(a, |v: i32| To::from_i128(v as i128)),
+        Tensor::I64(a) => conv!(a, |v: i64| To::from_i128(v as i128)),
+        Tensor::U8(a) => conv!(a, |v: u8| To::from_i128(v as i128)),
+        Tensor::U16(a) => conv!(a, |v: u16| To::from_i128(v as i128)),
+        Tensor::U32(a) => conv!(a, |v: u32| To::from_i128(v as i128)),
+        Tensor::U64(a) => conv!(a, |v: u64| To::from_i128(v as i128)),
+        Tensor::Bool(a) => conv!(a, |v: bool| To::from_i128(v as i128)),
     }
 }
 
-/// Conversion into one target type; the second argument only selects the type.
+/// Conversion into one target type from a float (every float widens to f64 exactly) or an
+/// integer (every integer fits i128).
 trait To: Sized {
-    fn from_f64(v: f64, _: Self) -> Self;
-    fn from_i64(v: i64, _: Self) -> Self;
+    fn from_f64(v: f64) -> Self;
+    fn from_i128(v: i128) -> Self;
 }
-impl To for f32 {
-    fn from_f64(v: f64, _: Self) -> Self {
+/// Float targets: a float rounds once to nearest even; an integer converts directly for f32 and
+/// f64, and through f64 for f16 / bf16 (exact below 2^53, so single rounding there).
+macro_rules! to_float {
+    ($($t:ty: $from_f64:expr),*) => {$(
+        impl To for $t {
+            fn from_f64(v: f64) -> Self {
+                $from_f64(v)
+            }
+            fn from_i128(v: i128) -> Self {
+                Self::from_f64_or_int(v)
+            }
+        }
+    )*};
+}
+trait FromInt {
+    fn from_f64_or_int(v: i128) -> Self;
+}
+impl FromInt for f32 {
+    fn from_f64_or_int(v: i128) -> Self {
         v as f32
     }
-    fn from_i64(v: i64, _: Self) -> Self {
-        v as f32
-    }
 }
-impl To for f64 {
-    fn from_f64(v: f64, _: Self) -> Self {
-        v
-    }
-    fn from_i64(v: i64, _: Self) -> Self {
+impl FromInt for f64 {
+    fn from_f64_or_int(v: i128) -> Self {
         v as f64
     }
 }
-impl To for i32 {
-    fn from_f64(v: f64, _: Self) -> Self {
-        v as i32
-    }
-    fn from_i64(v: i64, _: Self) -> Self {
-        v as i32
+impl FromInt for f16 {
+    fn from_f64_or_int(v: i128) -> Self {
+        f16::from_f64(v as f64)
     }
 }
-impl To for i64 {
-    fn from_f64(v: f64, _: Self) -> Self {
-        v as i64
-    }
-    fn from_i64(v: i64, _: Self) -> Self {
-        v
+impl FromInt for bf16 {
+    fn from_f64_or_int(v: i128) -> Self {
+        bf16::from_f64(v as f64)
     }
 }
+to_float!(f32: |v: f64| v as f32, f64: |v: f64| v, f16: f16::from_f64, bf16: bf16::from_f64);
+/// Integer targets: floats truncate toward zero and saturate (NaN -> 0); integers wrap.
+macro_rules! to_int {
+    ($($t:ty),*) => {$(
+        impl To for $t {
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            fn from_i128(v: i128) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+to_int!(i8, i16, i32, i64, u8, u16, u32, u64);
 impl To for bool {
-    fn from_f64(v: f64, _: Self) -> Self {
+    fn from_f64(v: f64) -> Self {
         v != 0.0
     }
-    fn from_i64(v: i64, _: Self) -> Self {
+    fn from_i128(v: i128) -> Self {
         v != 0
     }
 }

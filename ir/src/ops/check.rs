@@ -16,18 +16,18 @@ pub fn count(op: &str, inputs: &[TensorType], min: usize, max: usize) -> Result<
     Ok(())
 }
 
-/// `ty` is f32 or f64.
+/// `ty` is a float (f16, bf16, f32, f64).
 pub fn float(op: &str, what: &str, ty: &TensorType) -> Result<()> {
     if !ty.dtype.is_float() {
-        return Err(IrError::op(op, format!("{what} must be f32 or f64, got {}", ty.dtype)));
+        return Err(IrError::op(op, format!("{what} must be a float, got {}", ty.dtype)));
     }
     Ok(())
 }
 
-/// `ty` is f32, f64, i32 or i64.
+/// `ty` is a number: a float or an integer (not bool).
 pub fn numeric(op: &str, what: &str, ty: &TensorType) -> Result<()> {
     if ty.dtype == DType::Bool {
-        return Err(IrError::op(op, format!("{what} must be f32, f64, i32 or i64, got bool")));
+        return Err(IrError::op(op, format!("{what} must be a number, got bool")));
     }
     Ok(())
 }

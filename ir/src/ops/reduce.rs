@@ -109,26 +109,19 @@ fn reduce_float<T: Float>(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize
     finish(out, vals)
 }
 
-/// The (min, max) values of an integer dtype.
-fn int_bounds(dt: DType) -> (i64, i64) {
-    match dt {
-        DType::I32 => (i32::MIN as i64, i32::MAX as i64),
-        _ => (i64::MIN, i64::MAX),
-    }
-}
-
+/// Integers accumulate in their own type, wrapping (as compiled code does); Mean then divides
+/// truncating (unsigned types as unsigned).
 fn reduce_int<T: Int>(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize]) -> Result<Tensor> {
-    let (lo, hi) = int_bounds(x.dtype());
     let x = array_of::<T>(NAME, x)?;
     let init = match op {
-        ReduceOp::Sum | ReduceOp::Mean => 0,
-        ReduceOp::Prod => 1,
-        ReduceOp::Max => lo,
-        ReduceOp::Min => hi,
+        ReduceOp::Sum | ReduceOp::Mean => T::ZERO,
+        ReduceOp::Prod => T::ONE,
+        ReduceOp::Max => T::MIN,
+        ReduceOp::Min => T::MAX,
     };
     let mut acc = vec![init; out.iter().product()];
     for_each_group(x, axes, |p, v| {
-        let (a, v) = (acc[p], v.to_i64());
+        let a = acc[p];
         acc[p] = match op {
             ReduceOp::Sum | ReduceOp::Mean => a.wrapping_add(v),
             ReduceOp::Prod => a.wrapping_mul(v),
@@ -140,7 +133,12 @@ fn reduce_int<T: Int>(op: ReduceOp, axes: &[usize], x: &Tensor, out: &[usize]) -
     if op == ReduceOp::Mean && n == 0 && !acc.is_empty() {
         return Err(IrError::Eval("ReduceMean: mean of an empty integer reduction".into()));
     }
-    let vals = acc.into_iter().map(|s| T::from_i64(if op == ReduceOp::Mean { s.wrapping_div(n) } else { s })).collect();
+    // The count saturates at the type's maximum, as `Builder::cst` does in compiled code.
+    let count = if T::from_i64(n).to_i64() == n { T::from_i64(n) } else { T::MAX };
+    let vals = acc
+        .into_iter()
+        .map(|s| if op == ReduceOp::Mean { s.checked_trunc_div(count).unwrap_or(s) } else { s })
+        .collect();
     finish(out, vals)
 }
 

@@ -1,9 +1,12 @@
 //! Elementwise ops with one input. Dtype classes:
 //! - float math (Sqrt Reciprocal Exp Log Erf Tanh Sigmoid Relu Ceil Floor Round Sin Cos Tan Asin
 //!   Acos Atan Sinh Cosh Asinh Acosh Atanh): f32/f64 in, same type out;
-//! - Neg, Abs, Sign: f32/f64/i32/i64 (integer Neg/Abs wrap: `Abs(MIN) == MIN`);
-//! - IsNaN: f32/f64 in, bool out;
-//! - Not: bool (logical) or i32/i64 (bitwise).
+//! - Neg, Abs, Sign: floats and integers (integer Neg/Abs wrap: `Abs(MIN) == MIN`; on unsigned
+//!   types Abs is the identity and Neg wraps);
+//! - IsNaN: floats in, bool out;
+//! - Not: bool (logical) or integers (bitwise).
+//!
+//! f16 / bf16 compute in f32 and round once.
 //!
 //! Exp/Log/Sqrt/Erf/Tanh/Sigmoid are computed in the input's own precision; the other
 //! transcendental functions in f64, rounded once to the input's type. Round is half to even;
@@ -65,7 +68,7 @@ pub fn eval(u: UnaryOp, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         }
         (UnaryOp::Not, DType::Bool) => map::<bool, bool>(name, x, |v| !v)?,
         (_, dt) if dt.is_int() => {
-            crate::with_int_dtype!(dt, T => map::<T, T>(name, x, |v| T::from_i64(apply_int(u, v.to_i64())))?, _ => return Err(unsupported()))
+            crate::with_int_dtype!(dt, T => map::<T, T>(name, x, |v| apply_int(u, v))?, _ => return Err(unsupported()))
         }
         _ => {
             crate::with_float_dtype!(x.dtype(), T => map::<T, T>(name, x, |v| apply(u, v))?, _ => return Err(unsupported()))
@@ -78,14 +81,14 @@ fn map<A: Elem, R: Elem>(name: &str, x: &Tensor, f: impl Fn(A) -> R) -> Result<T
     Ok(R::wrap(array_of::<A>(name, x)?.map(|v| f(*v)).into_shared()))
 }
 
-/// The scalar function of `u` on integers, computed in i64 (the caller truncates to the width,
-/// which gives the wrapping result of the narrower type).
-pub fn apply_int(u: UnaryOp, x: i64) -> i64 {
+/// The scalar function of `u` on integers, wrapping in the type itself (Abs is the identity and
+/// Sign 0 / 1 on unsigned types).
+pub fn apply_int<T: Int>(u: UnaryOp, x: T) -> T {
     match u {
         UnaryOp::Neg => x.wrapping_neg(),
         UnaryOp::Abs => x.wrapping_abs(),
         UnaryOp::Sign => x.signum(),
-        UnaryOp::Not => !x,
+        UnaryOp::Not => T::from_i64(!x.to_i64()),
         _ => unreachable!("{u:?} is not an integer op (infer rejects it)"),
     }
 }
@@ -246,7 +249,7 @@ mod tests {
         let f = TensorType::new(DType::F32, vec![2]);
         let b = TensorType::new(DType::Bool, vec![2]);
         let e = infer(UnaryOp::Exp, std::slice::from_ref(&i)).unwrap_err();
-        assert_eq!(e.to_string(), "Exp: input must be f32 or f64, got i32");
+        assert_eq!(e.to_string(), "Exp: input must be a float, got i32");
         let e = infer(UnaryOp::Relu, &[i.clone(), i.clone()]).unwrap_err();
         assert_eq!(e.to_string(), "Relu: expects 1 inputs, got 2");
         let e = infer(UnaryOp::Not, std::slice::from_ref(&f)).unwrap_err();

@@ -138,7 +138,7 @@ impl Attrs {
 
     fn dtype(&mut self, key: &str) -> Result<DType> {
         let w = self.word(key)?;
-        self.conv(key, &w, "a dtype (f32, f64, i32, i64, bool)", DType::from_name)
+        self.conv(key, &w, "a dtype (f32, f64, f16, bf16, i8, i16, i32, i64, u8, u16, u32, u64, bool)", DType::from_name)
     }
 
     fn scatter_reduction(&mut self) -> Result<ScatterReduction> {

@@ -1,5 +1,6 @@
 //! Bit-exact number spelling: floats print shortest-round-trip (`{:?}`), `inf`, `-inf`, `nan`
-//! for the canonical quiet NaN and MLIR-style hex bits (`0x7FC00001`) for any other NaN.
+//! for the canonical quiet NaN and MLIR-style hex bits (`0x7FC00001`) for any other NaN. f16 and
+//! bf16 print as the f32 they widen to exactly (so round trips are exact) and parse through f32.
 
 pub fn fmt_f32(v: f32) -> String {
     if v.is_nan() {
@@ -47,6 +48,31 @@ pub fn parse_f64(w: &str) -> Option<f64> {
     }
 }
 
+macro_rules! half_num {
+    ($fmt:ident, $parse:ident, $t:ty) => {
+        pub fn $fmt(v: $t) -> String {
+            if v.is_nan() && v.to_bits() != <$t>::NAN.to_bits() {
+                format!("0x{:04X}", v.to_bits())
+            } else {
+                fmt_f32(if v.is_nan() { f32::NAN } else { v.to_f32() })
+            }
+        }
+
+        pub fn $parse(w: &str) -> Option<$t> {
+            match w {
+                "nan" => Some(<$t>::NAN),
+                _ => match w.strip_prefix("0x") {
+                    Some(h) if h.len() == 4 => u16::from_str_radix(h, 16).ok().map(<$t>::from_bits),
+                    Some(_) => None,
+                    None => w.parse::<f32>().ok().map(<$t>::from_f32),
+                },
+            }
+        }
+    };
+}
+half_num!(fmt_f16, parse_f16, half::f16);
+half_num!(fmt_bf16, parse_bf16, half::bf16);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +92,14 @@ mod tests {
         assert_eq!(fmt_f32(1.0), "1.0");
         assert_eq!(fmt_f32(1e-3), "0.001");
         assert_eq!(fmt_f32(f32::from_bits(0x7FC0_0001)), "0x7FC00001");
+        for bits in [0x0000u16, 0x8000, 0x0001, 0x3C00, 0x7BFF, 0x7C00, 0xFC00, 0x7E00, 0x7D01, 0x3555] {
+            let v = half::f16::from_bits(bits);
+            assert_eq!(parse_f16(&fmt_f16(v)).map(half::f16::to_bits), Some(bits), "{}", fmt_f16(v));
+            let v = half::bf16::from_bits(bits);
+            assert_eq!(parse_bf16(&fmt_bf16(v)).map(half::bf16::to_bits), Some(bits), "{}", fmt_bf16(v));
+        }
+        assert_eq!(fmt_f16(half::f16::from_f32(0.5)), "0.5");
+        assert_eq!(fmt_bf16(half::bf16::from_bits(0x7FC0)), "nan");
+        assert_eq!(fmt_f16(half::f16::from_bits(0x7D01)), "0x7D01");
     }
 }

@@ -3,7 +3,7 @@
 
 use super::attrs::{build_op, AttrVal, Attrs};
 use super::lex::{lex, Tok, Token};
-use super::num::{parse_f32, parse_f64};
+use super::num::{parse_bf16, parse_f16, parse_f32, parse_f64};
 use crate::dtype::DType;
 use crate::error::{IrError, Result};
 use crate::graph::{Graph, GraphOutput, ValueInfo, ValueRef};
@@ -338,6 +338,14 @@ impl Parser {
             DType::I32 => Tensor::from_i32(shape, elems!(|w: &str| w.parse().ok())),
             DType::I64 => Tensor::from_i64(shape, elems!(|w: &str| w.parse().ok())),
             DType::Bool => Tensor::from_bool(shape, elems!(|w: &str| w.parse().ok())),
+            DType::F16 => Tensor::from_vec(shape, elems!(parse_f16)),
+            DType::BF16 => Tensor::from_vec(shape, elems!(parse_bf16)),
+            DType::I8 => Tensor::from_vec(shape, elems!(|w: &str| w.parse::<i8>().ok())),
+            DType::I16 => Tensor::from_vec(shape, elems!(|w: &str| w.parse::<i16>().ok())),
+            DType::U8 => Tensor::from_vec(shape, elems!(|w: &str| w.parse::<u8>().ok())),
+            DType::U16 => Tensor::from_vec(shape, elems!(|w: &str| w.parse::<u16>().ok())),
+            DType::U32 => Tensor::from_vec(shape, elems!(|w: &str| w.parse::<u32>().ok())),
+            DType::U64 => Tensor::from_vec(shape, elems!(|w: &str| w.parse::<u64>().ok())),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! then `return`. Never panics, even on a graph the verifier would reject.
 
 use super::attrs::print_attrs;
-use super::num::{fmt_f32, fmt_f64};
+use super::num::{fmt_bf16, fmt_f16, fmt_f32, fmt_f64};
 use super::{name, quote, PrintOptions};
 use crate::graph::{Graph, ValueRef};
 use crate::op::Op;
@@ -111,5 +111,13 @@ fn elements(t: &Tensor, k: usize) -> Vec<String> {
         Tensor::I32(a) => a.iter().take(k).map(|v| v.to_string()).collect(),
         Tensor::I64(a) => a.iter().take(k).map(|v| v.to_string()).collect(),
         Tensor::Bool(a) => a.iter().take(k).map(|v| v.to_string()).collect(),
+        Tensor::F16(a) => a.iter().take(k).map(|v| fmt_f16(*v)).collect(),
+        Tensor::BF16(a) => a.iter().take(k).map(|v| fmt_bf16(*v)).collect(),
+        Tensor::I8(a) => a.iter().take(k).map(|v| v.to_string()).collect(),
+        Tensor::I16(a) => a.iter().take(k).map(|v| v.to_string()).collect(),
+        Tensor::U8(a) => a.iter().take(k).map(|v| v.to_string()).collect(),
+        Tensor::U16(a) => a.iter().take(k).map(|v| v.to_string()).collect(),
+        Tensor::U32(a) => a.iter().take(k).map(|v| v.to_string()).collect(),
+        Tensor::U64(a) => a.iter().take(k).map(|v| v.to_string()).collect(),
     }
 }

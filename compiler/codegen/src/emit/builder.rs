@@ -4,18 +4,24 @@
 //! Values are plain strings (`%v12`). Constants are hoisted to the function entry and cached, so
 //! they dominate every use whatever loop they are requested in. Bool tensors live in memory as
 //! `i8` (one byte holding 0/1, as numpy) and in registers as `i1`: `load`/`store` convert, and a
-//! nonzero byte reads as true.
+//! nonzero byte reads as true. f16 and bf16 live in memory as themselves and in registers as f32
+//! (`load` extends exactly, `store` rounds to nearest even), so every op computes in f32 and rounds
+//! once per kernel, as the interpreter does. Unsigned integers are MLIR's signless integers of
+//! their width; ops whose meaning depends on the sign (division, remainder, ordering, widening,
+//! int <-> float) pick the unsigned arith op through [`su`] and [`ipred`].
 
 use kiln_ir::DType;
 use std::collections::HashMap;
 
-/// MLIR scalar type of a dtype in registers.
+/// MLIR scalar type of a dtype in registers (f16 / bf16 compute in f32).
 pub fn reg_ty(dt: DType) -> &'static str {
     match dt {
-        DType::F32 => "f32",
+        DType::F32 | DType::F16 | DType::BF16 => "f32",
         DType::F64 => "f64",
-        DType::I32 => "i32",
-        DType::I64 => "i64",
+        DType::I8 | DType::U8 => "i8",
+        DType::I16 | DType::U16 => "i16",
+        DType::I32 | DType::U32 => "i32",
+        DType::I64 | DType::U64 => "i64",
         DType::Bool => "i1",
     }
 }
@@ -24,8 +30,26 @@ pub fn reg_ty(dt: DType) -> &'static str {
 pub fn mem_ty(dt: DType) -> &'static str {
     match dt {
         DType::Bool => "i8",
+        DType::F16 => "f16",
+        DType::BF16 => "bf16",
         d => reg_ty(d),
     }
+}
+
+/// The signedness letter of integer arith ops for `dt`: `u` for unsigned dtypes and bool (the
+/// `divui`, `remui`, `maxui`, `extui`, `uitofp` family), `s` otherwise.
+pub fn su(dt: DType) -> &'static str {
+    if dt.is_unsigned() || dt == DType::Bool {
+        "u"
+    } else {
+        "s"
+    }
+}
+
+/// The `arith.cmpi` predicate for the ordering `rel` (`lt`, `le`, `gt`, `ge`) on `dt`: `slt`
+/// or `ult`, ...
+pub fn ipred(dt: DType, rel: &str) -> String {
+    format!("{}{rel}", su(dt))
 }
 
 /// A kernel parameter as the kernel views it: a static-shape row-major memref. Views of one
@@ -119,10 +143,17 @@ impl Builder {
     /// A constant of dtype `dt` with value `v` (floats exact via their bit pattern).
     pub fn cst(&mut self, dt: DType, v: f64) -> String {
         match dt {
-            DType::F32 => self.constant(format!("0x{:08X}", (v as f32).to_bits()), "f32"),
+            DType::F32 | DType::F16 | DType::BF16 => self.constant(format!("0x{:08X}", (v as f32).to_bits()), "f32"),
             DType::F64 => self.constant(format!("0x{:016X}", v.to_bits()), "f64"),
+            // Signless constants are spelled as the signed value of the same bits.
+            DType::I8 => self.constant((v as i8).to_string(), "i8"),
+            DType::U8 => self.constant((v as u8 as i8).to_string(), "i8"),
+            DType::I16 => self.constant((v as i16).to_string(), "i16"),
+            DType::U16 => self.constant((v as u16 as i16).to_string(), "i16"),
             DType::I32 => self.constant((v as i32).to_string(), "i32"),
+            DType::U32 => self.constant((v as u32 as i32).to_string(), "i32"),
             DType::I64 => self.constant((v as i64).to_string(), "i64"),
+            DType::U64 => self.constant((v as u64 as i64).to_string(), "i64"),
             // `arith.constant true : i1` is not valid MLIR; the integer form is.
             DType::Bool => self.constant(((v != 0.0) as i32).to_string(), "i1"),
         }
@@ -175,20 +206,28 @@ impl Builder {
         l.results
     }
 
-    /// Load one element (bool bytes become i1: nonzero is true).
+    /// Load one element (bool bytes become i1: nonzero is true; f16 / bf16 extend to f32).
     pub fn load(&mut self, m: &Mem, idx: &[String]) -> String {
         let v = self.op(format!("memref.load {}[{}] : {}", m.name, idx.join(", "), m.memref_ty()));
         if m.dtype == DType::Bool {
             let z = self.constant("0".into(), "i8");
             self.op(format!("arith.cmpi ne, {v}, {z} : i8"))
+        } else if m.dtype.is_half() {
+            self.op(format!("arith.extf {v} : {} to f32", mem_ty(m.dtype)))
         } else {
             v
         }
     }
 
-    /// Store one element (i1 is written as a 0/1 byte).
+    /// Store one element (i1 is written as a 0/1 byte; f32 rounds to f16 / bf16).
     pub fn store(&mut self, v: &str, m: &Mem, idx: &[String]) {
-        let v = if m.dtype == DType::Bool { self.op(format!("arith.extui {v} : i1 to i8")) } else { v.to_string() };
+        let v = if m.dtype == DType::Bool {
+            self.op(format!("arith.extui {v} : i1 to i8"))
+        } else if m.dtype.is_half() {
+            self.op(format!("arith.truncf {v} : f32 to {}", mem_ty(m.dtype)))
+        } else {
+            v.to_string()
+        };
         self.line(format!("memref.store {v}, {}[{}] : {}", m.name, idx.join(", "), m.memref_ty()));
     }
 
@@ -206,9 +245,10 @@ impl Builder {
     pub fn divf(&mut self, a: &str, b: &str, dt: DType) -> String {
         self.op(format!("arith.divf {a}, {b} : {}", reg_ty(dt)))
     }
-    /// `max(a, b)`, NaN-propagating for floats (`arith.maximumf`).
+    /// `max(a, b)`, NaN-propagating for floats (`arith.maximumf`), `maxui` for unsigned.
     pub fn max(&mut self, a: &str, b: &str, dt: DType) -> String {
-        self.arith2("maximumf", "maxsi", a, b, dt)
+        let i = format!("max{}i", su(dt));
+        self.arith2("maximumf", &i, a, b, dt)
     }
     pub fn sqrt(&mut self, a: &str, dt: DType) -> String {
         self.op(format!("math.sqrt {a} : {}", reg_ty(dt)))

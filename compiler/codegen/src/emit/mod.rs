@@ -4,7 +4,7 @@
 pub mod builder;
 pub mod kernel;
 
-pub use builder::{mem_ty, reg_ty, Builder, Mem};
+pub use builder::{ipred, mem_ty, reg_ty, su, Builder, Mem};
 pub use kernel::{broadcast_index, Kernel, Nest, Part};
 
 /// The MLIR module holding every kernel body, in kernel order.

@@ -34,6 +34,8 @@ pub fn lower(op: ArgOp, axis: usize, last: bool, k: &mut Kernel) -> Result<()> {
         (ArgOp::Min, false, false) => "cmpi slt",
         (ArgOp::Min, true, false) => "cmpi sle",
     };
+    // Unsigned ints order by the unsigned predicates (`ugt`, ...).
+    let pred = if dt.is_unsigned() { pred.replace("cmpi s", "cmpi u") } else { pred.to_string() };
     let t = reg_ty(dt);
     let inits = vec![(first, t.to_string()), (zero, "index".to_string())];
     let res = k.reduce(&shape, &[axis], &mut ivs, inits, &mut |k, ivs, acc| {

@@ -1,8 +1,9 @@
-//! Elementwise binary ops with numpy broadcasting: Add/Sub/Mul/Div (ints: `divsi`, truncating),
-//! Max/Min (`maximumf`/`minimumf`, NaN-propagating; `maxsi`/`minsi`), Mod (ints, sign of the
-//! divisor: `remsi` then `+ y` when the signs differ), Fmod (`remf` / `remsi`), Pow
-//! (`math.powf`; an integer or other-width float exponent is converted to the base's type
-//! first), comparisons (`cmpf` ordered predicates / signed `cmpi`, bool result), And/Or/Xor
+//! Elementwise binary ops with numpy broadcasting: Add/Sub/Mul/Div (ints: `divsi` / `divui`,
+//! truncating), Max/Min (`maximumf`/`minimumf`, NaN-propagating; `maxsi`/`minsi`, `maxui`/`minui`
+//! for unsigned), Mod (ints, sign of the divisor: `remsi` then `+ y` when the signs differ;
+//! `remui` for unsigned), Fmod (`remf` / `remsi` / `remui`), Pow (`math.powf`; an integer or
+//! other-width float exponent is converted to the base's type first), comparisons (`cmpf`
+//! ordered predicates / `cmpi` signed or unsigned by dtype, bool result), And/Or/Xor
 //! (`andi`/`ori`/`xori`, on i1 or ints) and shifts (`shli`/`shrui`, 0 for amounts outside
 //! `0..bit width`).
 //!
@@ -12,7 +13,7 @@
 
 use super::cast::convert;
 use super::elementwise::map;
-use crate::emit::{reg_ty, Builder, Kernel};
+use crate::emit::{ipred, reg_ty, su, Builder, Kernel};
 use crate::error::{CodegenError, Result};
 use kiln_ir::{BinaryOp, DType, Op};
 
@@ -44,22 +45,22 @@ pub fn lower(op: BinaryOp, k: &mut Kernel) -> Result<()> {
                 b.op(format!("math.powf {x}, {e} : {t}"))
             }
             BinaryOp::Max => b.max(x, y, dt),
-            BinaryOp::Min => b.op(format!("arith.{} {x}, {y} : {t}", if f { "minimumf" } else { "minsi" })),
+            BinaryOp::Min => b.op(format!("arith.{} {x}, {y} : {t}", if f { "minimumf".to_string() } else { format!("min{}i", su(dt)) })),
             BinaryOp::Fmod if f => b.op(format!("arith.remf {x}, {y} : {t}")),
             BinaryOp::Mod | BinaryOp::Fmod => int_rem(b, x, y, dt, op == BinaryOp::Mod),
             BinaryOp::Equal if f => b.op(format!("arith.cmpf oeq, {x}, {y} : {t}")),
             BinaryOp::Equal => b.op(format!("arith.cmpi eq, {x}, {y} : {t}")),
             BinaryOp::Greater | BinaryOp::Less | BinaryOp::GreaterOrEqual | BinaryOp::LessOrEqual => {
-                let (fp, ip) = match op {
-                    BinaryOp::Greater => ("ogt", "sgt"),
-                    BinaryOp::Less => ("olt", "slt"),
-                    BinaryOp::GreaterOrEqual => ("oge", "sge"),
-                    _ => ("ole", "sle"),
+                let rel = match op {
+                    BinaryOp::Greater => "gt",
+                    BinaryOp::Less => "lt",
+                    BinaryOp::GreaterOrEqual => "ge",
+                    _ => "le",
                 };
                 if f {
-                    b.op(format!("arith.cmpf {fp}, {x}, {y} : {t}"))
+                    b.op(format!("arith.cmpf o{rel}, {x}, {y} : {t}"))
                 } else {
-                    b.op(format!("arith.cmpi {ip}, {x}, {y} : {t}"))
+                    b.op(format!("arith.cmpi {}, {x}, {y} : {t}", ipred(dt, rel)))
                 }
             }
             BinaryOp::And => b.op(format!("arith.andi {x}, {y} : {t}")),
@@ -72,11 +73,17 @@ pub fn lower(op: BinaryOp, k: &mut Kernel) -> Result<()> {
     Ok(())
 }
 
-/// Truncating signed division that cannot trap (see the module doc).
+/// Truncating division that cannot trap (see the module doc).
 fn int_div(b: &mut Builder, x: &str, y: &str, dt: DType) -> String {
     let t = reg_ty(dt);
     let zero = b.cst(dt, 0.0);
     let one = b.cst(dt, 1.0);
+    if dt.is_unsigned() {
+        let is_zero = b.op(format!("arith.cmpi eq, {y}, {zero} : {t}"));
+        let safe = b.select(&is_zero, &one, y, dt);
+        let q = b.op(format!("arith.divui {x}, {safe} : {t}"));
+        return b.select(&is_zero, x, &q, dt);
+    }
     let m1 = b.cst(dt, -1.0);
     let is_zero = b.op(format!("arith.cmpi eq, {y}, {zero} : {t}"));
     let is_m1 = b.op(format!("arith.cmpi eq, {y}, {m1} : {t}"));
@@ -87,12 +94,19 @@ fn int_div(b: &mut Builder, x: &str, y: &str, dt: DType) -> String {
     b.select(&is_m1, &neg, &q, dt)
 }
 
-/// Signed remainder that cannot trap (divisors 0 and -1 give 0); with `floor`, the sign of
-/// the divisor (a nonzero remainder whose sign differs from `y` gets `y` added).
+/// Remainder that cannot trap (divisors 0 and, signed, -1 give 0); with `floor`, the sign of
+/// the divisor (a nonzero remainder whose sign differs from `y` gets `y` added). Unsigned
+/// remainders are `remui` (both rules agree there).
 fn int_rem(b: &mut Builder, x: &str, y: &str, dt: DType, floor: bool) -> String {
     let t = reg_ty(dt);
     let zero = b.cst(dt, 0.0);
     let one = b.cst(dt, 1.0);
+    if dt.is_unsigned() {
+        let is_zero = b.op(format!("arith.cmpi eq, {y}, {zero} : {t}"));
+        let safe = b.select(&is_zero, &one, y, dt);
+        let r = b.op(format!("arith.remui {x}, {safe} : {t}"));
+        return b.select(&is_zero, &zero, &r, dt);
+    }
     let m1 = b.cst(dt, -1.0);
     let is_zero = b.op(format!("arith.cmpi eq, {y}, {zero} : {t}"));
     let is_m1 = b.op(format!("arith.cmpi eq, {y}, {m1} : {t}"));

@@ -1,11 +1,12 @@
 //! Reduce Sum / Mean / Prod / Max / Min over sorted axes. The output is viewed with kept
 //! (size-1) reduced dims, so output and input share index positions. Max/Min use the
-//! NaN-propagating `maximumf`/`minimumf` for floats, `maxsi`/`minsi` for ints, `ori`/`andi` for
-//! bool; empty reductions give their identity (-inf / the int minimum / false for Max, and the
-//! mirror for Min, 1 for Prod). Mean divides by the reduced count (`divsi` for ints, truncating;
+//! NaN-propagating `maximumf`/`minimumf` for floats, `maxsi`/`minsi` (`maxui`/`minui` unsigned)
+//! for ints, `ori`/`andi` for bool; empty reductions give their identity (-inf / the int minimum
+//! / false for Max, and the mirror for Min, 1 for Prod; `Builder::cst` saturates infinities to
+//! the int range). Mean divides by the reduced count (`divsi` / `divui` for ints, truncating;
 //! an empty reduction of ints divides by 1). Workgroups partition a kept dim.
 
-use crate::emit::{reg_ty, Kernel};
+use crate::emit::{reg_ty, su, Kernel};
 use crate::error::{CodegenError, Result};
 use kiln_ir::{DType, ReduceOp};
 
@@ -35,7 +36,8 @@ fn combine(k: &mut Kernel, op: ReduceOp, acc: &str, v: &str, dt: DType) -> Strin
         (ReduceOp::Min, DType::Bool) => "andi",
         (ReduceOp::Max, d) if d.is_float() => "maximumf",
         (ReduceOp::Min, d) if d.is_float() => "minimumf",
-        (ReduceOp::Max, _) => "maxsi",
+        (ReduceOp::Max, d) => return k.b.max(acc, v, d),
+        (ReduceOp::Min, d) if d.is_unsigned() => "minui",
         (ReduceOp::Min, _) => "minsi",
     };
     k.b.op(format!("arith.{name} {acc}, {v} : {t}"))
@@ -73,7 +75,7 @@ pub fn lower(op: ReduceOp, axes: &[usize], k: &mut Kernel) -> Result<()> {
         }
         ReduceOp::Mean => {
             let c = k.b.cst(dt, count.max(1) as f64);
-            k.b.op(format!("arith.divsi {r}, {c} : {}", reg_ty(dt)))
+            k.b.op(format!("arith.div{}i {r}, {c} : {}", su(dt), reg_ty(dt)))
         }
         _ => r,
     };

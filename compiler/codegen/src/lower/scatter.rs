@@ -1,8 +1,8 @@
 //! ScatterElements / ScatterND: one workgroup (updates to one target must apply in index
 //! order) copies `data` to the output, then walks the updates in row-major order, computes each
 //! target (indices wrapped and clamped as in `gather_elements::fix_index`) and stores the update
-//! or combines it with the value there (`addf/addi`, `mulf/muli`, `maximumf/maxsi`,
-//! `minimumf/minsi`).
+//! or combines it with the value there (`addf/addi`, `mulf/muli`, `maximumf/maxsi/maxui`,
+//! `minimumf/minsi`; `maxui`/`minui` for unsigned).
 
 use super::gather_elements::fix_index;
 use crate::emit::{reg_ty, Kernel, Mem};
@@ -65,6 +65,7 @@ pub fn lower(kind: Kind, reduction: ScatterReduction, k: &mut Kernel) -> Result<
 
 fn combine(k: &mut Kernel, r: ScatterReduction, o: &Mem, at: &[String], u: &str, dt: DType) -> String {
     let float = dt.is_float();
+    let unsigned = dt.is_unsigned();
     let name = match r {
         ScatterReduction::None => return u.to_string(),
         ScatterReduction::Add => {
@@ -84,6 +85,8 @@ fn combine(k: &mut Kernel, r: ScatterReduction, o: &Mem, at: &[String], u: &str,
         ScatterReduction::Max => {
             if float {
                 "maximumf"
+            } else if unsigned {
+                "maxui"
             } else {
                 "maxsi"
             }
@@ -91,6 +94,8 @@ fn combine(k: &mut Kernel, r: ScatterReduction, o: &Mem, at: &[String], u: &str,
         ScatterReduction::Min => {
             if float {
                 "minimumf"
+            } else if unsigned {
+                "minui"
             } else {
                 "minsi"
             }

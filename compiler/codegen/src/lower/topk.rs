@@ -4,7 +4,7 @@
 //! order is total, so ranks are distinct and every output slot is written once. O(n^2) per
 //! row. Workgroups partition a dim other than the axis.
 
-use crate::emit::{reg_ty, Kernel};
+use crate::emit::{ipred, reg_ty, Kernel};
 use crate::error::{CodegenError, Result};
 use kiln_ir::DType;
 
@@ -23,7 +23,7 @@ fn before(k: &mut Kernel, largest: bool, dt: DType, a: &str, ia: &str, b: &str, 
         let both = k.b.and(&an, &bn);
         (first, k.b.op(format!("arith.ori {eq}, {both} : i1")))
     } else {
-        let first = k.b.op(format!("arith.cmpi sgt, {a1}, {b1} : {t}"));
+        let first = k.b.op(format!("arith.cmpi {}, {a1}, {b1} : {t}", ipred(dt, "gt")));
         (first, k.b.op(format!("arith.cmpi eq, {a}, {b} : {t}")))
     };
     let lower = k.b.icmp("slt", ia, ib);

@@ -2,10 +2,11 @@
 //! via convert-math-to-libm for erf, tan, the inverse and hyperbolic functions); Sigmoid is
 //! `1/(1+exp(-x))`, Relu `maximumf(x, 0)` (NaN stays NaN, as the interpreter), Sign a pair of
 //! selects (±0 and NaN pass through), IsNaN `cmpf uno`. Integers: Neg `0 - x`, Abs `math.absi`
-//! (both wrap), Sign by selects; Not is `xori` with all ones (logical not on i1).
+//! (both wrap; Abs is the identity on unsigned), Sign by selects (unsigned compares for unsigned
+//! dtypes); Not is `xori` with all ones (logical not on i1). f16 / bf16 compute in f32.
 
 use super::elementwise::map;
-use crate::emit::{reg_ty, Builder, Kernel};
+use crate::emit::{ipred, reg_ty, Builder, Kernel};
 use crate::error::{CodegenError, Result};
 use kiln_ir::{DType, Op, UnaryOp};
 
@@ -83,11 +84,12 @@ fn int(b: &mut Builder, u: UnaryOp, x: &str, dt: DType) -> String {
             let z = b.cst(dt, 0.0);
             b.sub(&z, x, dt)
         }
+        UnaryOp::Abs if dt.is_unsigned() => x.to_string(),
         UnaryOp::Abs => b.op(format!("math.absi {x} : {t}")),
         UnaryOp::Sign => {
             let (z, one, m1) = (b.cst(dt, 0.0), b.cst(dt, 1.0), b.cst(dt, -1.0));
-            let pos = b.op(format!("arith.cmpi sgt, {x}, {z} : {t}"));
-            let neg = b.op(format!("arith.cmpi slt, {x}, {z} : {t}"));
+            let pos = b.op(format!("arith.cmpi {}, {x}, {z} : {t}", ipred(dt, "gt")));
+            let neg = b.op(format!("arith.cmpi {}, {x}, {z} : {t}", ipred(dt, "lt")));
             let s = b.select(&neg, &m1, &z, dt);
             b.select(&pos, &one, &s, dt)
         }
@@ -97,7 +99,8 @@ fn int(b: &mut Builder, u: UnaryOp, x: &str, dt: DType) -> String {
             b.op(format!("arith.xori {x}, {ones} : i1"))
         }
         UnaryOp::Not => {
-            let ones = b.cst(dt, -1.0);
+            // All ones (`cst` would saturate -1 to 0 for unsigned dtypes).
+            let ones = b.op(format!("arith.constant -1 : {t}"));
             b.op(format!("arith.xori {x}, {ones} : {t}"))
         }
         _ => unreachable!("{u:?} on integers is rejected by lower"),

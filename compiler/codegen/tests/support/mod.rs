@@ -6,6 +6,7 @@
 
 use kiln_abi::{BufferKind, KernelFn, KilnArtifact, Metadata, ABI_VERSION, BUFFER_ALIGN, ENTRY_SYMBOL, MAGIC};
 use kiln_codegen::{compile, CodegenOptions, Emit};
+use kiln_ir::half::{bf16, f16};
 use kiln_ir::{DType, Graph, Tensor, TensorType};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 
@@ -46,6 +47,15 @@ pub fn random_in(rng: &mut Rng, dtype: DType, shape: &[usize], lo: f64, hi: f64)
         DType::I32 => Tensor::from_i32(shape, (0..n).map(|_| rng.int(lo as i64, hi as i64) as i32).collect()),
         DType::I64 => Tensor::from_i64(shape, (0..n).map(|_| rng.int(lo as i64, hi as i64)).collect()),
         DType::Bool => Tensor::from_bool(shape, (0..n).map(|_| rng.next_u64() & 1 == 1).collect()),
+        DType::F16 => Tensor::from_vec(shape, (0..n).map(|_| f16::from_f64(rng.uniform(lo, hi))).collect()),
+        DType::BF16 => Tensor::from_vec(shape, (0..n).map(|_| bf16::from_f64(rng.uniform(lo, hi))).collect()),
+        DType::I8 => Tensor::from_vec(shape, (0..n).map(|_| rng.int(lo as i64, hi as i64) as i8).collect()),
+        DType::I16 => Tensor::from_vec(shape, (0..n).map(|_| rng.int(lo as i64, hi as i64) as i16).collect()),
+        // Unsigned: the same count of values, shifted to start at 0.
+        DType::U8 => Tensor::from_vec(shape, (0..n).map(|_| rng.int(0, (hi - lo) as i64) as u8).collect()),
+        DType::U16 => Tensor::from_vec(shape, (0..n).map(|_| rng.int(0, (hi - lo) as i64) as u16).collect()),
+        DType::U32 => Tensor::from_vec(shape, (0..n).map(|_| rng.int(0, (hi - lo) as i64) as u32).collect()),
+        DType::U64 => Tensor::from_vec(shape, (0..n).map(|_| rng.int(0, (hi - lo) as i64) as u64).collect()),
     }
     .expect("shape matches")
 }

@@ -59,13 +59,7 @@ pub fn constant_of_shape(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
         .try_fold(1usize, |acc, d| acc.checked_mul(*d))
         .filter(|n| *n <= MAX_ELEMENTS)
         .ok_or_else(|| ctx.err(format!("shape {dims:?} is too large (over {MAX_ELEMENTS} elements)")))?;
-    let t = match &fill {
-        Tensor::F32(a) => Tensor::from_f32(&shape, vec![a.iter().copied().next().unwrap_or(0.0); n]),
-        Tensor::F64(a) => Tensor::from_f64(&shape, vec![a.iter().copied().next().unwrap_or(0.0); n]),
-        Tensor::I32(a) => Tensor::from_i32(&shape, vec![a.iter().copied().next().unwrap_or(0); n]),
-        Tensor::I64(a) => Tensor::from_i64(&shape, vec![a.iter().copied().next().unwrap_or(0); n]),
-        Tensor::Bool(a) => Tensor::from_bool(&shape, vec![a.iter().copied().next().unwrap_or(false); n]),
-    };
+    let t = kiln_ir::for_each_dtype!(&fill, a => Tensor::from_vec(&shape, vec![a.iter().copied().next().unwrap_or_default(); n]));
     let t = t.map_err(|e| ctx.err(e))?;
     Ok(vec![ctx.add_constant(ctx.out_name(0), t)])
 }
