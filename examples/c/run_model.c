@@ -10,7 +10,7 @@
  * Inputs: either one .raw file per input, in declaration order, each exactly
  * product(shape) * dtype size bytes; or none, and then input k element i (row-major) is
  *     v = (i * 7 + k * 3) % 17 - 8
- * as f32/f64: v * 0.125; as i32/i64: v; as bool: (i + k) % 2.
+ * as floats: v * 0.125; as signed ints: v; as unsigned: v + 8; as bool: (i + k) % 2.
  *
  * Build: cc -I runtime/include examples/c/run_model.c -L target/debug -lkiln_runtime \
  *           -Wl,-rpath,$PWD/target/debug -o run_model
@@ -29,15 +29,24 @@ static const char *dtype_name(int d) {
     case KILN_I32: return "i32";
     case KILN_I64: return "i64";
     case KILN_BOOL: return "bool";
+    case KILN_F16: return "f16";
+    case KILN_BF16: return "bf16";
+    case KILN_I8: return "i8";
+    case KILN_I16: return "i16";
+    case KILN_U8: return "u8";
+    case KILN_U16: return "u16";
+    case KILN_U32: return "u32";
+    case KILN_U64: return "u64";
     default: return "?";
     }
 }
 
 static size_t dtype_size(int d) {
     switch (d) {
-    case KILN_F32: case KILN_I32: return 4;
-    case KILN_F64: case KILN_I64: return 8;
-    case KILN_BOOL: return 1;
+    case KILN_F32: case KILN_I32: case KILN_U32: return 4;
+    case KILN_F64: case KILN_I64: case KILN_U64: return 8;
+    case KILN_F16: case KILN_BF16: case KILN_I16: case KILN_U16: return 2;
+    case KILN_BOOL: case KILN_I8: case KILN_U8: return 1;
     default: return 0;
     }
 }
@@ -72,6 +81,28 @@ static void fill_pattern(void *buf, int dtype, size_t n, size_t k) {
         case KILN_I32: ((int32_t *)buf)[i] = (int32_t)v; break;
         case KILN_I64: ((int64_t *)buf)[i] = v; break;
         case KILN_BOOL: ((uint8_t *)buf)[i] = (uint8_t)((i + k) % 2); break;
+        case KILN_I8: ((int8_t *)buf)[i] = (int8_t)v; break;
+        case KILN_I16: ((int16_t *)buf)[i] = (int16_t)v; break;
+        case KILN_U8: ((uint8_t *)buf)[i] = (uint8_t)(v + 8); break;
+        case KILN_U16: ((uint16_t *)buf)[i] = (uint16_t)(v + 8); break;
+        case KILN_U32: ((uint32_t *)buf)[i] = (uint32_t)(v + 8); break;
+        case KILN_U64: ((uint64_t *)buf)[i] = (uint64_t)(v + 8); break;
+        case KILN_BF16: { /* v * 0.125 is exact: the top half of the f32 */
+            float f = (float)v * 0.125f;
+            uint32_t b;
+            memcpy(&b, &f, 4);
+            ((uint16_t *)buf)[i] = (uint16_t)(b >> 16);
+            break;
+        }
+        case KILN_F16: { /* v * 0.125 is a normal f16 (or zero): rebias the exponent */
+            float f = (float)v * 0.125f;
+            uint32_t b;
+            memcpy(&b, &f, 4);
+            uint16_t h = (uint16_t)((b >> 16) & 0x8000);
+            if (b & 0x7FFFFFFF) h |= (uint16_t)(((((b >> 23) & 0xFF) - 112) << 10) | ((b >> 13) & 0x3FF));
+            ((uint16_t *)buf)[i] = h;
+            break;
+        }
         }
     }
 }

@@ -60,8 +60,12 @@ fn integer_and_bool_graph_by_hand() {
 fn every_op_graph_evaluates() {
     let g = common::every_op_graph();
     let out = evaluate(&g, &common::every_op_inputs()).unwrap();
-    assert_eq!(out.len(), 4);
+    assert_eq!(out.len(), 5);
     assert_eq!(out[0].shape(), &[3, 4]);
     assert!(out[0].to_f64_vec().iter().all(|v| v.is_finite()));
     assert_eq!(out[3].shape(), &[0, 3]);
+    // f16 [3, -4] -> bf16 * [0.5, NaN] -> i8 [1, 0] (NaN -> 0) + [-128, 5] -> i16 + [-300, 7]
+    // = [-427, 12] -> u8 (wraps to 85) + [255, 3] = [84, 15] -> u16 + [65535, 9] = [83, 24]
+    // -> u32 + [MAX, 11] = [82, 35] -> u64 + [MAX, 13] = [81, 48].
+    assert_eq!(out[4], Tensor::from_vec(&[2], vec![81u64, 48]).unwrap());
 }

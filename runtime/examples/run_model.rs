@@ -38,7 +38,8 @@ fn pattern(info: &TensorInfo, k: usize) -> HostTensor {
                 }
             };
             let data: Vec<u16> = (0..n).map(bits).collect();
-            HostTensor::from_half_bits(info.dtype, shape, &data).unwrap_or_else(|| HostTensor::zeros(info.dtype, vec![]))
+            HostTensor::from_half_bits(info.dtype, shape, &data)
+                .unwrap_or_else(|| HostTensor::zeros(info.dtype, vec![]))
         }
     }
 }

@@ -57,7 +57,15 @@ typedef enum kiln_dtype {
     KILN_F64 = 1,
     KILN_I32 = 2,
     KILN_I64 = 3,
-    KILN_BOOL = 4 /* one byte per element, 0 or 1 */
+    KILN_BOOL = 4, /* one byte per element, 0 or 1 */
+    KILN_F16 = 5,  /* IEEE binary16 */
+    KILN_BF16 = 6, /* bfloat16: the upper 16 bits of an f32 */
+    KILN_I8 = 7,
+    KILN_I16 = 8,
+    KILN_U8 = 9,
+    KILN_U16 = 10,
+    KILN_U32 = 11,
+    KILN_U64 = 12
 } kiln_dtype;
 
 typedef struct kiln_model kiln_model;

@@ -55,7 +55,7 @@ macro_rules! typed_access {
         #[doc = concat!("The values as `", stringify!($t), "`; `None` if the dtype differs or the byte length is not a multiple of the element size.")]
         pub fn $to(&self) -> Option<Vec<$t>> {
             const N: usize = std::mem::size_of::<$t>();
-            if self.dtype != $dtype || self.data.len() % N != 0 {
+            if self.dtype != $dtype || !self.data.len().is_multiple_of(N) {
                 return None;
             }
             let mut out = Vec::with_capacity(self.data.len() / N);
@@ -95,13 +95,16 @@ impl HostTensor {
     /// An f16 or bf16 tensor from the values' bit patterns (the runtime has no 16-bit float
     /// type); `None` for any other dtype.
     pub fn from_half_bits(dtype: DType, shape: Vec<usize>, bits: &[u16]) -> Option<HostTensor> {
-        matches!(dtype, DType::F16 | DType::BF16)
-            .then(|| HostTensor { dtype, shape, data: bits.iter().flat_map(|v| v.to_le_bytes()).collect() })
+        matches!(dtype, DType::F16 | DType::BF16).then(|| HostTensor {
+            dtype,
+            shape,
+            data: bits.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        })
     }
 
     /// The bit patterns of an f16 or bf16 tensor; `None` for any other dtype.
     pub fn to_half_bits(&self) -> Option<Vec<u16>> {
-        if !matches!(self.dtype, DType::F16 | DType::BF16) || self.data.len() % 2 != 0 {
+        if !matches!(self.dtype, DType::F16 | DType::BF16) || !self.data.len().is_multiple_of(2) {
             return None;
         }
         Some(self.data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())

@@ -176,7 +176,7 @@ fn inconsistent_metadata() {
             }),
             "metadata lists 2 kernels, the kernel table has 3".into(),
         ),
-        ("dtype", Box::new(|m| m.inputs[1].dtype = "f16".into()), "input 'k' has unknown dtype 'f16'".into()),
+        ("dtype", Box::new(|m| m.inputs[1].dtype = "f8".into()), "input 'k' has unknown dtype 'f8'".into()),
         (
             "output_alias_size",
             Box::new(|m| m.buffers[5].kind = BufferKind::Output { index: 0 }),

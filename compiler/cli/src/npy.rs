@@ -41,10 +41,7 @@ pub fn read(path: &Path) -> Result<HostTensor> {
         "u4" => (DType::U32, le!(u32)),
         "u8" => (DType::U64, le!(u64)),
         "b1" => (DType::Bool, npy.into_vec::<bool>().with_context(ctx)?.iter().map(|v| *v as u8).collect()),
-        _ => bail!(
-            "{}: unsupported .npy dtype '{descr}' (kiln reads f2, f4, f8, i1-i8, u1-u8, b1)",
-            path.display()
-        ),
+        _ => bail!("{}: unsupported .npy dtype '{descr}' (kiln reads f2, f4, f8, i1-i8, u1-u8, b1)", path.display()),
     };
     Ok(HostTensor { dtype, shape, data })
 }
@@ -113,7 +110,8 @@ mod tests {
         for dtype in DType::ALL {
             let shape = vec![2, 3];
             let n = 6 * dtype.size_bytes();
-            let data: Vec<u8> = (0..n).map(|i| if dtype == DType::Bool { (i % 2) as u8 } else { (i * 37 + 11) as u8 }).collect();
+            let data: Vec<u8> =
+                (0..n).map(|i| if dtype == DType::Bool { (i % 2) as u8 } else { (i * 37 + 11) as u8 }).collect();
             // f16 bytes that are not NaN patterns, so the bits survive any float path.
             let data = if dtype == DType::F16 { data.iter().map(|b| b & 0x3F).collect() } else { data };
             let t = HostTensor::new(dtype, shape, data);

@@ -14,7 +14,9 @@ use std::path::Path;
 
 /// Default-domain opsets this frontend imports.
 pub const MIN_OPSET: i64 = 7;
-pub const MAX_OPSET: i64 = 23;
+/// The newest opset of the vendored onnx.proto (onnx 1.22); per-op versions above 23 are checked
+/// by [`crate::op_versions`].
+pub const MAX_OPSET: i64 = 27;
 
 pub fn import_bytes(bytes: &[u8], model_dir: Option<&Path>, opts: &ImportOptions) -> Result<Graph> {
     let model = ModelProto::decode(bytes)

@@ -12,6 +12,7 @@ pub mod error;
 pub mod graph_inputs;
 pub mod import;
 pub mod ops;
+pub mod op_versions;
 pub mod registry;
 pub mod subgraph;
 pub mod tensor_proto;

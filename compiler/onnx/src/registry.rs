@@ -3,14 +3,16 @@
 
 use crate::context::Importer;
 use crate::error::{ImportError, Result};
+use crate::op_versions;
 use crate::ops::{activation, logical};
-use crate::ops::{control_if, control_loop, control_scan};
 use crate::ops::{arg_reduce, cumsum, gather_elements, log_softmax, pad, scatter, topk};
 use crate::ops::{attention, einsum, mean, norm, one_hot, range, resize, rnn, rotary, size, space_depth, tile, trilu};
 use crate::ops::{
     batch_norm, cast, constant, conv, elementwise, gather, gemm, identity, layer_norm, lrn, matmul, pool, reduce,
     shape_ops, slice, softmax, split, where_,
 };
+use crate::ops::{control_if, control_loop, control_scan};
+use crate::ops::{conv_transpose, lp_pool};
 use crate::proto::NodeProto;
 use std::collections::{BTreeMap, HashMap};
 
@@ -97,6 +99,7 @@ pub fn registry() -> HashMap<&'static str, Importer> {
         ("Max", elementwise::max),
         ("Min", elementwise::min),
         ("Mish", activation::mish),
+        ("Swish", activation::swish),
         ("Mod", elementwise::mod_),
         ("Not", logical::not),
         ("Or", logical::or),
@@ -121,6 +124,8 @@ pub fn registry() -> HashMap<&'static str, Importer> {
         ("GlobalMaxPool", reduce::global_max_pool),
         ("Hardmax", log_softmax::hardmax),
         ("LogSoftmax", log_softmax::log_softmax),
+        ("NegativeLogLikelihoodLoss", crate::ops::loss::negative_log_likelihood_loss),
+        ("SoftmaxCrossEntropyLoss", crate::ops::loss::softmax_cross_entropy_loss),
         ("Pad", pad::pad),
         ("ReduceL1", reduce::reduce_l1),
         ("ReduceL2", reduce::reduce_l2),
@@ -143,6 +148,8 @@ pub fn registry() -> HashMap<&'static str, Importer> {
         ("InstanceNormalization", norm::instance_norm),
         ("LSTM", rnn::lstm),
         ("LpNormalization", norm::lp_norm),
+        ("LpPool", lp_pool::lp_pool),
+        ("ConvTranspose", conv_transpose::conv_transpose),
         ("Mean", mean::mean),
         ("MeanVarianceNormalization", norm::mean_variance_norm),
         ("OneHot", one_hot::one_hot),
@@ -190,10 +197,15 @@ pub fn check_supported(
     }
     for node in all {
         let domain = if is_default_domain(node.domain()) { "ai.onnx" } else { node.domain() };
-        if domain == "ai.onnx" && reg.contains_key(node.op_type()) {
+        let opset = opsets.get("").copied().unwrap_or(0);
+        if domain == "ai.onnx" && reg.contains_key(node.op_type()) && op_versions::implemented(node.op_type(), opset) {
             continue;
         }
-        let key = (node.op_type().to_string(), domain.to_string());
+        let op = match op_versions::newer_version(node.op_type(), opset) {
+            Some(v) if domain == "ai.onnx" && reg.contains_key(node.op_type()) => format!("{}-{v}", node.op_type()),
+            _ => node.op_type().to_string(),
+        };
+        let key = (op, domain.to_string());
         let n = first_seen.len();
         let order = *first_seen.entry(key.clone()).or_insert(n);
         let label = match (node.name(), node.output.first()) {

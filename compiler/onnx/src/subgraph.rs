@@ -72,7 +72,7 @@ impl<'m> Scope<'m> {
         env: Env<'_>,
         graph: &mut Graph,
         node: &NodeProto,
-        used: &HashSet<&str>,
+        used: &HashSet<String>,
     ) -> Result<()> {
         let here = || describe_node(node);
         let Some(import) = env.reg.get(node.op_type()) else {
@@ -119,7 +119,7 @@ impl<'m> Scope<'m> {
             }
             match outs.get(i) {
                 Some(v) => self.bind(name, *v),
-                None if used.contains(name.as_str()) => {
+                None if used.contains(name) => {
                     bail!("{}: output {i} '{name}' is used, but kiln does not support this output", here())
                 }
                 None => {}
@@ -175,10 +175,11 @@ pub fn free_vars(gp: &GraphProto) -> Vec<String> {
 }
 
 /// Names read by `gp`'s nodes (directly or through their subgraphs) or returned by `gp`.
-pub fn used_names(gp: &GraphProto) -> HashSet<&str> {
-    let mut used: HashSet<&str> = gp.output.iter().map(|o| o.name()).collect();
+pub fn used_names(gp: &GraphProto) -> HashSet<String> {
+    let mut used: HashSet<String> = gp.output.iter().map(|o| o.name().to_string()).collect();
     for n in &gp.node {
-        used.extend(n.input.iter().map(String::as_str).filter(|s| !s.is_empty()));
+        used.extend(n.input.iter().filter(|s| !s.is_empty()).cloned());
+        used.extend(node_free_vars(n));
     }
     used
 }

@@ -203,3 +203,43 @@ fn resolve_inside(dir: &Path, location: &str) -> std::result::Result<PathBuf, St
     }
     Ok(real)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proto(dt: DataType, dims: &[i64]) -> TensorProto {
+        TensorProto { name: Some("t".into()), data_type: Some(dt as i32), dims: dims.to_vec(), ..Default::default() }
+    }
+
+    #[test]
+    fn typed_fields_of_the_new_dtypes() {
+        let mut t = proto(DataType::Float16, &[2]);
+        t.int32_data = vec![0x3C00, 0xC000]; // 1.0, -2.0
+        assert_eq!(tensor_from_proto(&t, None).unwrap().to_f64_vec(), vec![1.0, -2.0]);
+        let mut t = proto(DataType::Bfloat16, &[1]);
+        t.int32_data = vec![0x3FC0]; // 1.5
+        let b = tensor_from_proto(&t, None).unwrap();
+        assert_eq!((b.dtype(), b.to_f64_vec()), (DType::BF16, vec![1.5]));
+        let mut t = proto(DataType::Int8, &[2]);
+        t.int32_data = vec![-128, 127];
+        assert_eq!(tensor_from_proto(&t, None).unwrap(), Tensor::from_vec(&[2], vec![-128i8, 127]).unwrap());
+        let mut t = proto(DataType::Uint16, &[1]);
+        t.int32_data = vec![65535];
+        assert_eq!(tensor_from_proto(&t, None).unwrap(), Tensor::from_vec(&[1], vec![65535u16]).unwrap());
+        let mut t = proto(DataType::Uint32, &[1]);
+        t.uint64_data = vec![4_000_000_000];
+        assert_eq!(tensor_from_proto(&t, None).unwrap(), Tensor::from_vec(&[1], vec![4_000_000_000u32]).unwrap());
+        let mut t = proto(DataType::Uint64, &[1]);
+        t.uint64_data = vec![u64::MAX];
+        assert_eq!(tensor_from_proto(&t, None).unwrap(), Tensor::from_vec(&[1], vec![u64::MAX]).unwrap());
+        let mut t = proto(DataType::Uint8, &[3]);
+        t.raw_data = Some(vec![0, 7, 255]);
+        assert_eq!(tensor_from_proto(&t, None).unwrap(), Tensor::from_vec(&[3], vec![0u8, 7, 255]).unwrap());
+        let mut t = proto(DataType::Int16, &[2]);
+        t.int32_data = vec![1];
+        let e = tensor_from_proto(&t, None).unwrap_err().to_string();
+        assert!(e.contains("1 values in int32_data, 2 expected"), "{e}");
+        assert!(dtype_from_onnx(DataType::Float8e4m3fn as i32, "x").is_err());
+    }
+}

@@ -127,17 +127,17 @@ fn shape_option_naming_no_input_is_an_error() {
 
 #[test]
 fn unsupported_dtype_names_the_value() {
-    let mut t = tf32("half", &[2], &[]);
-    t.data_type = Some(10); // FLOAT16
-    t.raw_data = Some(vec![0; 4]);
+    let mut t = tf32("fp8", &[2], &[]);
+    t.data_type = Some(17); // FLOAT8E4M3FN
+    t.raw_data = Some(vec![0; 2]);
     let e = ModelBuilder::new(13)
         .input("x", F32, &[2])
         .init(t)
-        .node("Add", &["x", "half"], &["y"], vec![])
+        .node("Add", &["x", "fp8"], &["y"], vec![])
         .output("y")
         .import()
         .unwrap_err();
-    assert!(one_line(&e).contains("unsupported dtype FLOAT16 for 'half'"), "{e}");
+    assert!(one_line(&e).contains("unsupported dtype FLOAT8E4M3FN for 'fp8'"), "{e}");
 }
 
 #[test]

@@ -63,9 +63,11 @@ pub fn eval(b: BinaryOp, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         BinaryOp::Pow => {
             crate::with_float_dtype!(x.dtype(), T => pow::<T>(name, x, y, &out.shape)?, _ => return Err(unsupported()))
         }
-        _ => crate::with_float_dtype!(x.dtype(), T => zip::<T, T, T>(name, x, y, &out.shape, |p, q| Ok(float_op(b, p, q)))?,
+        _ => {
+            crate::with_float_dtype!(x.dtype(), T => zip::<T, T, T>(name, x, y, &out.shape, |p, q| Ok(float_op(b, p, q)))?,
             _ => crate::with_int_dtype!(x.dtype(), T => zip::<T, T, T>(name, x, y, &out.shape, |p, q| int_op(name, b, p, q))?,
-                _ => return Err(unsupported()))),
+                _ => return Err(unsupported())))
+        }
     };
     Ok(vec![t])
 }

@@ -1,7 +1,8 @@
 //! `Cast { to }`: elementwise dtype conversion between any two dtypes. float -> int truncates
-//! toward zero (saturating at the int range, NaN -> 0, as Rust `as`; ONNX leaves out-of-range
-//! values undefined); int -> int wraps to the target width (sign- or zero-extending by the source's
-//! signedness); -> float rounds to nearest even (f32 -> f16 / bf16 included); anything -> bool is
+//! toward zero (i32 / i64 saturate, NaN -> 0, as Rust `as`; narrower and unsigned types wrap
+//! from i64, so -2.5 -> u8 is 254 as in numpy; ONNX leaves out-of-range values undefined);
+//! int -> int wraps to the target width (sign- or zero-extending by the source's
+//! signedness); -> float rounds to nearest even (f16 / bf16 through f32); anything -> bool is
 //! `x != 0` (NaN -> true); bool -> number is 0 / 1.
 
 use super::check;
@@ -52,8 +53,8 @@ trait To: Sized {
     fn from_f64(v: f64) -> Self;
     fn from_i128(v: i128) -> Self;
 }
-/// Float targets: a float rounds once to nearest even; an integer converts directly for f32 and
-/// f64, and through f64 for f16 / bf16 (exact below 2^53, so single rounding there).
+/// Float targets: a float or integer rounds to nearest even; f16 / bf16 are reached through f32
+/// (as onnxruntime's Cast does, so an f64 or a large integer may round twice).
 macro_rules! to_float {
     ($($t:ty: $from_f64:expr),*) => {$(
         impl To for $t {
@@ -81,21 +82,28 @@ impl FromInt for f64 {
 }
 impl FromInt for f16 {
     fn from_f64_or_int(v: i128) -> Self {
-        f16::from_f64(v as f64)
+        f16::from_f32(v as f32)
     }
 }
 impl FromInt for bf16 {
     fn from_f64_or_int(v: i128) -> Self {
-        bf16::from_f64(v as f64)
+        bf16::from_f32(v as f32)
     }
 }
-to_float!(f32: |v: f64| v as f32, f64: |v: f64| v, f16: f16::from_f64, bf16: bf16::from_f64);
-/// Integer targets: floats truncate toward zero and saturate (NaN -> 0); integers wrap.
+to_float!(
+    f32: |v: f64| v as f32,
+    f64: |v: f64| v,
+    f16: |v: f64| f16::from_f32(v as f32),
+    bf16: |v: f64| bf16::from_f32(v as f32)
+);
+/// Integer targets: integers wrap. Floats truncate toward zero: i32 / i64 saturate (NaN -> 0);
+/// narrower and unsigned types go through i64 and wrap, so a negative float cast to an unsigned
+/// type wraps as in numpy and onnxruntime on x86 (out of range is undefined in ONNX).
 macro_rules! to_int {
-    ($($t:ty),*) => {$(
+    ($($t:ty: $via:ty),*) => {$(
         impl To for $t {
             fn from_f64(v: f64) -> Self {
-                v as $t
+                v as $via as $t
             }
             fn from_i128(v: i128) -> Self {
                 v as $t
@@ -103,7 +111,19 @@ macro_rules! to_int {
         }
     )*};
 }
-to_int!(i8, i16, i32, i64, u8, u16, u32, u64);
+to_int!(i8: i64, i16: i64, i32: i32, i64: i64, u8: i64, u16: i64, u32: i64);
+impl To for u64 {
+    fn from_f64(v: f64) -> Self {
+        if v < 0.0 {
+            v as i64 as u64
+        } else {
+            v as u64
+        }
+    }
+    fn from_i128(v: i128) -> Self {
+        v as u64
+    }
+}
 impl To for bool {
     fn from_f64(v: f64) -> Self {
         v != 0.0
@@ -129,6 +149,77 @@ mod tests {
         assert_eq!(cast(&i, DType::F32).to_f64_vec(), vec![4294967301.0f32 as f64, -1.0]);
         let d = Tensor::from_f64(&[1], vec![0.1]).unwrap();
         assert_eq!(eval(DType::F32, &[&d]).unwrap()[0], Tensor::from_f32(&[1], vec![0.1]).unwrap());
+    }
+
+    /// Values exact in every dtype (0..=100), cast between every pair, come back unchanged.
+    #[test]
+    fn small_ints_survive_every_pair() {
+        let base = Tensor::from_i64(&[4], vec![0, 1, 7, 100]).unwrap();
+        for from in DType::ALL.into_iter().filter(|d| *d != DType::Bool) {
+            let x = cast(&base, from);
+            assert_eq!(x.dtype(), from);
+            for to in DType::ALL.into_iter().filter(|d| *d != DType::Bool) {
+                assert_eq!(cast(&x, to).to_f64_vec(), vec![0.0, 1.0, 7.0, 100.0], "{from} -> {to}");
+            }
+            assert_eq!(cast(&x, DType::Bool).to_f64_vec(), vec![0.0, 1.0, 1.0, 1.0], "{from} -> bool");
+        }
+    }
+
+    #[test]
+    fn narrow_and_unsigned_ints() {
+        let i = Tensor::from_i64(&[4], vec![-1, 255, 256, -129]).unwrap();
+        assert_eq!(cast(&i, DType::U8), Tensor::from_vec(&[4], vec![255u8, 255, 0, 127]).unwrap());
+        assert_eq!(cast(&i, DType::I8), Tensor::from_vec(&[4], vec![-1i8, -1, 0, 127]).unwrap());
+        assert_eq!(cast(&i, DType::U16), Tensor::from_vec(&[4], vec![65535u16, 255, 256, 65407]).unwrap());
+        assert_eq!(cast(&i, DType::U64).to_le_bytes()[..8], u64::MAX.to_le_bytes());
+        // Unsigned sources zero-extend; signed ones sign-extend.
+        let u = Tensor::from_vec(&[2], vec![200u8, 1]).unwrap();
+        assert_eq!(cast(&u, DType::I16), Tensor::from_vec(&[2], vec![200i16, 1]).unwrap());
+        assert_eq!(cast(&u, DType::I8), Tensor::from_vec(&[2], vec![-56i8, 1]).unwrap());
+        let big = Tensor::from_vec(&[2], vec![u64::MAX, 1 << 63]).unwrap();
+        assert_eq!(cast(&big, DType::F64).to_f64_vec(), vec![18446744073709551615.0, 9223372036854775808.0]);
+        assert_eq!(cast(&big, DType::F32).to_f64_vec(), vec![18446744073709551616.0, 9223372036854775808.0]);
+        assert_eq!(cast(&big, DType::U32), Tensor::from_vec(&[2], vec![u32::MAX, 0]).unwrap());
+        // float -> unsigned truncates toward zero; out of range wraps from i64 (as numpy).
+        let f = Tensor::from_f32(&[4], vec![2.9, 255.5, 4e9, -2.5]).unwrap();
+        assert_eq!(cast(&f, DType::U8), Tensor::from_vec(&[4], vec![2u8, 255, 0, 254]).unwrap());
+        assert_eq!(cast(&f, DType::U32), Tensor::from_vec(&[4], vec![2u32, 255, 4_000_000_000, u32::MAX - 1]).unwrap());
+        assert_eq!(cast(&f, DType::U64), Tensor::from_vec(&[4], vec![2u64, 255, 4_000_000_000, u64::MAX - 1]).unwrap());
+        let f = Tensor::from_f64(&[2], vec![-2.9, 100.99]).unwrap();
+        assert_eq!(cast(&f, DType::I8), Tensor::from_vec(&[2], vec![-2i8, 100]).unwrap());
+    }
+
+    /// f32 -> f16 / bf16 round to nearest, ties to even (bit patterns checked by hand).
+    #[test]
+    fn half_rounding() {
+        let bits16 =
+            |t: &Tensor| t.to_le_bytes().chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect::<Vec<_>>();
+        // f16: 1 + 2^-11 is a tie between 1.0 (0x3C00) and 1 + 2^-10 (0x3C01): even wins.
+        // 1 + 3*2^-11 ties between 0x3C01 and 0x3C02: even (0x3C02). 1 + 2^-11 + 2^-20 rounds up.
+        let x = Tensor::from_f32(
+            &[6],
+            vec![
+                1.0 + 2f32.powi(-11),
+                1.0 + 3.0 * 2f32.powi(-11),
+                1.0 + 2f32.powi(-11) + 2f32.powi(-20),
+                65520.0,
+                6e-8,
+                -0.0,
+            ],
+        )
+        .unwrap();
+        assert_eq!(bits16(&cast(&x, DType::F16)), vec![0x3C00, 0x3C02, 0x3C01, 0x7C00, 0x0001, 0x8000]);
+        // bf16: 1 + 2^-8 ties between 0x3F80 and 0x3F81: even (0x3F80); 1 + 3*2^-8 -> 0x3F82.
+        let y =
+            Tensor::from_f32(&[4], vec![1.0 + 2f32.powi(-8), 1.0 + 3.0 * 2f32.powi(-8), -2.0, f32::INFINITY]).unwrap();
+        assert_eq!(bits16(&cast(&y, DType::BF16)), vec![0x3F80, 0x3F82, 0xC000, 0x7F80]);
+        // Widening is exact; NaN stays NaN; half -> int truncates.
+        let h = cast(&Tensor::from_f32(&[3], vec![0.1, f32::NAN, -3.75]).unwrap(), DType::F16);
+        let back = cast(&h, DType::F32).to_f64_vec();
+        assert_eq!(back[0], 0.0999755859375);
+        assert!(back[1].is_nan());
+        assert_eq!(cast(&h, DType::I16).to_f64_vec(), vec![0.0, 0.0, -3.0]);
+        assert_eq!(cast(&h, DType::BF16).to_f64_vec()[2], -3.75);
     }
 
     #[test]

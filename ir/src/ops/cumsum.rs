@@ -5,7 +5,7 @@
 
 use super::check;
 use super::index::{ravel, strides, unravel};
-use crate::error::{IrError, Result};
+use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::types::TensorType;
 
@@ -57,18 +57,11 @@ pub fn eval(axis: usize, exclusive: bool, reverse: bool, inputs: &[&Tensor]) -> 
     let x = inputs[0];
     let t = if ty.dtype.is_float() {
         let s = scan(&ty.shape, axis, exclusive, reverse, &x.to_f64_vec(), 0.0, |a, b| a + b);
-        if ty.dtype == crate::DType::F32 {
-            Tensor::from_f32(&ty.shape, s.into_iter().map(|v| v as f32).collect())?
-        } else {
-            Tensor::from_f64(&ty.shape, s)?
-        }
+        super::cast::cast(&Tensor::from_f64(&ty.shape, s)?, ty.dtype)
     } else {
+        // Wrapping in i64 then truncating is wrapping in the narrower type (any signedness).
         let s = scan(&ty.shape, axis, exclusive, reverse, &x.to_i64_vec()?, 0i64, i64::wrapping_add);
-        match ty.dtype {
-            crate::DType::I32 => Tensor::from_i32(&ty.shape, s.into_iter().map(|v| v as i32).collect())?,
-            crate::DType::I64 => Tensor::from_i64(&ty.shape, s)?,
-            d => return Err(IrError::Eval(format!("{NAME}: unsupported dtype {d}"))),
-        }
+        super::cast::cast(&Tensor::from_i64(&ty.shape, s)?, ty.dtype)
     };
     Ok(vec![t])
 }

@@ -113,7 +113,32 @@ pub fn every_op_graph() -> Graph {
     g.add_output("logits", mul);
     g.add_output(g.value_name(wh).to_string(), wh);
     g.add_output("mask/out:0", isub);
+    // the remaining dtypes: a constant of each, cast along f16 -> bf16 -> i8 -> ... -> u64
+    use kiln_ir::half::{bf16, f16};
+    let h = g.add_constant("h", Tensor::from_vec(&[2], vec![f16::from_f32(1.5), f16::from_f32(-2.0)]).unwrap());
+    let hs = node(&mut g, Op::Binary(BinaryOp::Add), &[h, h]);
+    let bh = g.add_constant("bh", Tensor::from_vec(&[2], vec![bf16::from_f32(0.5), bf16::from_bits(0x7FC1)]).unwrap());
+    let bc = node(&mut g, Op::Cast { to: DType::BF16 }, &[hs]);
+    let bs = node(&mut g, Op::Binary(BinaryOp::Mul), &[bc, bh]);
+    let mut v = node(&mut g, Op::Cast { to: DType::I8 }, &[bs]);
+    let consts = [
+        Tensor::from_vec(&[2], vec![-128i8, 5]).unwrap(),
+        Tensor::from_vec(&[2], vec![-300i16, 7]).unwrap(),
+        Tensor::from_vec(&[2], vec![255u8, 3]).unwrap(),
+        Tensor::from_vec(&[2], vec![65535u16, 9]).unwrap(),
+        Tensor::from_vec(&[2], vec![u32::MAX, 11]).unwrap(),
+        Tensor::from_vec(&[2], vec![u64::MAX, 13]).unwrap(),
+    ];
+    for (i, c) in consts.into_iter().enumerate() {
+        let dt = c.dtype();
+        if i > 0 {
+            v = node(&mut g, Op::Cast { to: dt }, &[v]);
+        }
+        let k = g.add_constant(format!("k_{dt}"), c);
+        v = node(&mut g, Op::Binary(BinaryOp::Add), &[v, k]);
+    }
     g.add_output("nothing", en);
+    g.add_output("dtypes", v);
     g
 }
 

@@ -234,6 +234,10 @@ fn read_protos(dir: &Path, prefix: &str) -> Result<Vec<Option<TensorProto>>, Str
     }
 }
 
+fn is_bool_scalar(t: &TensorProto) -> bool {
+    DataType::try_from(t.data_type()) == Ok(DataType::Bool) && t.dims.iter().product::<i64>() == 1
+}
+
 fn is_integer(t: &TensorProto) -> bool {
     matches!(
         DataType::try_from(t.data_type()),
@@ -248,19 +252,24 @@ fn is_integer(t: &TensorProto) -> bool {
     )
 }
 
-/// The value an importer asked to be constant (`... (input 1 'shape') needs a constant shape
-/// operand`), if the error is that kind.
-pub fn constant_operand(e: &ImportError) -> Option<&str> {
+/// Whether an import error asks for a constant operand: `Some(Some(name))` when it names the
+/// value (`... (input 1 'shape') needs a constant shape operand`), `Some(None)` when it does not
+/// (`Loop 'y': trip count must be a compile-time constant`), `None` for any other error.
+pub fn constant_operand(e: &ImportError) -> Option<Option<&str>> {
     let msg = e.message();
-    let at = msg.find("') needs a constant")?;
-    let start = msg[..at].rfind('\'')? + 1;
-    Some(&msg[start..at])
+    if let Some(at) = msg.find("') needs a constant") {
+        return Some(msg[..at].rfind('\'').map(|start| &msg[start + 1..at]));
+    }
+    msg.contains("must be a compile-time constant").then_some(None)
 }
 
 /// Import `model` with the graph inputs in `bound` moved into the initializers (values from
 /// `set`). On the first data set (`may_bind`), an import that fails for want of a constant
-/// operand binds the integer graph input the error names (or, when it names a computed value,
-/// every integer graph input) and tries again; float and bool inputs are never bound.
+/// operand binds the graph input the error names, whatever its dtype (the importer asks only for
+/// operands that decide shapes or control flow: Reshape shapes, Resize scales, OneHot depth, ...).
+/// When the error names a computed value or none, it binds every integer input and every
+/// one-element bool input (trip counts, loop conditions) and tries again; other float and bool
+/// inputs are never bound, so data inputs stay run-time inputs.
 fn import_binding(
     model: &ModelProto,
     dir: &Path,
@@ -285,12 +294,11 @@ fn import_binding(
             Ok(g) => return Ok((m, g)),
             Err(e) => e,
         };
-        let bindable = |n: &String| {
-            !bound.contains(n)
-                && input_names.iter().position(|x| x == n).and_then(|k| set.inputs[k].as_ref()).is_some_and(is_integer)
-        };
+        let data = |n: &String| input_names.iter().position(|x| x == n).and_then(|k| set.inputs[k].as_ref());
+        let named_bindable = |n: &String| !bound.contains(n) && data(n).is_some();
+        let bindable = |n: &String| !bound.contains(n) && data(n).is_some_and(|t| is_integer(t) || is_bool_scalar(t));
         let more: Vec<String> = match constant_operand(&e) {
-            Some(v) if may_bind && bindable(&v.to_string()) => vec![v.to_string()],
+            Some(Some(v)) if may_bind && named_bindable(&v.to_string()) => vec![v.to_string()],
             Some(_) if may_bind && !bound_all => {
                 bound_all = true;
                 input_names.iter().filter(|n| bindable(n)).cloned().collect()
@@ -360,7 +368,9 @@ mod tests {
     #[test]
     fn finds_the_operand_an_importer_wants_constant() {
         let e = ImportError::new("node 'r' (Reshape): shape (input 1 'shape') needs a constant shape operand");
-        assert_eq!(constant_operand(&e), Some("shape"));
+        assert_eq!(constant_operand(&e), Some(Some("shape")));
+        let e = ImportError::new("node (Loop) producing 'y': Loop 'y': trip count must be a compile-time constant");
+        assert_eq!(constant_operand(&e), Some(None));
         assert_eq!(constant_operand(&ImportError::new("unsupported ops: NonZero (ai.onnx opset 13; nodes: n)")), None);
     }
 

@@ -102,7 +102,12 @@ pub fn doc(outcomes: &[Outcome], info: &RunInfo) -> String {
          compiled to a `.so` with kiln's default pipeline at -O{}, run through the runtime, and every output compared\n\
          with the recorded one: same dtype, same shape, `|got - want| <= 1e-7 + 1e-3 * |want|` (onnx's runner\n\
          tolerance; NaN matches NaN; integers and bools exactly). Each case runs in its own child process with a\n\
-         {} s limit.\n",
+         {} s limit.\n\n\
+         kiln compiles for static shapes. When a case feeds an operand that decides a shape or the control flow\n\
+         (Reshape shape, Slice starts, Resize scales, OneHot depth, a Loop trip count) from a graph input, the\n\
+         importer asks for it as a compile-time constant; the harness then binds exactly that input to the data\n\
+         set's value and compiles again, as a user would with `--shape`. Such cases are counted as specialized\n\
+         below; data inputs are never bound.\n",
         info.opt_level, info.timeout_s
     );
     let _ = writeln!(
@@ -121,7 +126,7 @@ pub fn doc(outcomes: &[Outcome], info: &RunInfo) -> String {
         100.0 * passed as f64 / total.max(1) as f64
     );
     let folded = outcomes.iter().filter(|o| o.status == Status::Pass && o.folded).count();
-    let _ = writeln!(d, "| of which specialized (integer inputs bound as constants) | {specialized} |");
+    let _ = writeln!(d, "| of which specialized (shape/control inputs bound as constants) | {specialized} |");
     let _ = writeln!(d, "| of which every input bound (outputs folded at compile time) | {folded} |");
     for st in Status::ALL.into_iter().skip(1) {
         let _ = writeln!(d, "| {} | {} |", st.name(), count(st));

@@ -31,7 +31,9 @@ pub fn mem_ty(dt: DType) -> &'static str {
     match dt {
         DType::Bool => "i8",
         DType::F16 => "f16",
-        DType::BF16 => "bf16",
+        // bf16 is stored as its bits: LLVM lowers bf16 conversions to libcalls
+        // (`__truncsfbf2`) that older libgcc lacks, so the builder converts with integer ops.
+        DType::BF16 => "i16",
         d => reg_ty(d),
     }
 }
@@ -213,10 +215,43 @@ impl Builder {
             let z = self.constant("0".into(), "i8");
             self.op(format!("arith.cmpi ne, {v}, {z} : i8"))
         } else if m.dtype.is_half() {
-            self.op(format!("arith.extf {v} : {} to f32", mem_ty(m.dtype)))
+            self.half_to_f32(&v, m.dtype)
         } else {
             v
         }
+    }
+
+    /// An f16 (`f16`) or bf16 (its `i16` bits) value widened to f32, exactly.
+    pub fn half_to_f32(&mut self, v: &str, dt: DType) -> String {
+        if dt == DType::F16 {
+            return self.op(format!("arith.extf {v} : f16 to f32"));
+        }
+        let w = self.op(format!("arith.extui {v} : i16 to i32"));
+        let sh = self.constant("16".into(), "i32");
+        let hi = self.op(format!("arith.shli {w}, {sh} : i32"));
+        self.op(format!("arith.bitcast {hi} : i32 to f32"))
+    }
+
+    /// An f32 rounded to nearest even as an f16 (`f16`) or bf16 (its `i16` bits; NaN stays a
+    /// quiet NaN with the top payload bits, as the `half` crate does).
+    pub fn f32_to_half(&mut self, v: &str, dt: DType) -> String {
+        if dt == DType::F16 {
+            return self.op(format!("arith.truncf {v} : f32 to f16"));
+        }
+        let bits = self.op(format!("arith.bitcast {v} : f32 to i32"));
+        let sh = self.constant("16".into(), "i32");
+        let one = self.constant("1".into(), "i32");
+        let bias = self.constant("32767".into(), "i32");
+        let quiet = self.constant("64".into(), "i32");
+        let hi = self.op(format!("arith.shrui {bits}, {sh} : i32"));
+        let lsb = self.op(format!("arith.andi {hi}, {one} : i32"));
+        let b1 = self.op(format!("arith.addi {bits}, {bias} : i32"));
+        let b2 = self.op(format!("arith.addi {b1}, {lsb} : i32"));
+        let rounded = self.op(format!("arith.shrui {b2}, {sh} : i32"));
+        let nan_bits = self.op(format!("arith.ori {hi}, {quiet} : i32"));
+        let is_nan = self.op(format!("arith.cmpf uno, {v}, {v} : f32"));
+        let r = self.op(format!("arith.select {is_nan}, {nan_bits}, {rounded} : i32"));
+        self.op(format!("arith.trunci {r} : i32 to i16"))
     }
 
     /// Store one element (i1 is written as a 0/1 byte; f32 rounds to f16 / bf16).
@@ -224,7 +259,7 @@ impl Builder {
         let v = if m.dtype == DType::Bool {
             self.op(format!("arith.extui {v} : i1 to i8"))
         } else if m.dtype.is_half() {
-            self.op(format!("arith.truncf {v} : f32 to {}", mem_ty(m.dtype)))
+            self.f32_to_half(v, m.dtype)
         } else {
             v.to_string()
         };

@@ -45,7 +45,10 @@ pub fn lower(op: BinaryOp, k: &mut Kernel) -> Result<()> {
                 b.op(format!("math.powf {x}, {e} : {t}"))
             }
             BinaryOp::Max => b.max(x, y, dt),
-            BinaryOp::Min => b.op(format!("arith.{} {x}, {y} : {t}", if f { "minimumf".to_string() } else { format!("min{}i", su(dt)) })),
+            BinaryOp::Min => b.op(format!(
+                "arith.{} {x}, {y} : {t}",
+                if f { "minimumf".to_string() } else { format!("min{}i", su(dt)) }
+            )),
             BinaryOp::Fmod if f => b.op(format!("arith.remf {x}, {y} : {t}")),
             BinaryOp::Mod | BinaryOp::Fmod => int_rem(b, x, y, dt, op == BinaryOp::Mod),
             BinaryOp::Equal if f => b.op(format!("arith.cmpf oeq, {x}, {y} : {t}")),

@@ -215,6 +215,15 @@ pub fn mish(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     e.out(Op::Binary(BinaryOp::Mul), &[x, t])
 }
 
+/// Swish (opset 24): `x * sigmoid(alpha * x)`.
+pub fn swish(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
+    let alpha = ctx.attr_float("alpha", 1.0)? as f64;
+    let (mut e, x) = Expr::new(ctx, false)?;
+    let ax = e.bc(BinaryOp::Mul, x, alpha)?;
+    let s = e.u(UnaryOp::Sigmoid, ax)?;
+    e.out(Op::Binary(BinaryOp::Mul), &[x, s])
+}
+
 pub fn gelu(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let approx = ctx.attr_string("approximate", "none")?;
     if approx != "none" && approx != "tanh" {

@@ -20,6 +20,11 @@ pub fn if_(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
         a.and_then(|a| a.g.as_ref()).ok_or_else(|| ctx.err(format!("graph attribute '{name}' is missing")))
     };
     let (then_g, else_g) = (branch("then_branch")?, branch("else_branch")?);
+    for (g, name) in [(then_g, "then_branch"), (else_g, "else_branch")] {
+        if g.output.len() != node.output.len() {
+            return Err(ctx.err(format!("{name} has {} outputs, the node {}", g.output.len(), node.output.len())));
+        }
+    }
     let label = scope_label(ctx);
     if let Some(c) = ctx.constant(cond) {
         let taken = c.to_i64_vec().map_err(|e| ctx.err(e))?.first().copied().unwrap_or(0) != 0;
@@ -28,13 +33,6 @@ pub fn if_(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     }
     let then_v = import_subgraph(ctx, then_g, "then_branch", &[], &format!("{label}/then"))?;
     let else_v = import_subgraph(ctx, else_g, "else_branch", &[], &format!("{label}/else"))?;
-    if then_v.len() != else_v.len() {
-        return Err(ctx.err(format!(
-            "the branches return {} and {} outputs; a runtime condition needs the same outputs",
-            then_v.len(),
-            else_v.len()
-        )));
-    }
     let c = ctx.reshape(cond, vec![], format!("{label}/cond"))?;
     let mut outs = Vec::with_capacity(then_v.len());
     for (i, (t, e)) in then_v.into_iter().zip(else_v).enumerate() {

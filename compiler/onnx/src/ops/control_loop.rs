@@ -52,6 +52,11 @@ pub fn loop_(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let n_scan = body.output.len().checked_sub(1 + n_carried).ok_or_else(|| {
         ctx.err(format!("the body declares {} outputs; at least 1 + {n_carried} expected", body.output.len()))
     })?;
+    if node.output.len() != n_carried + n_scan {
+        return Err(
+            ctx.err(format!("the node has {} outputs, but the body gives {n_carried} + {n_scan}", node.output.len()))
+        );
+    }
     // Bind iteration_num and cond with the rank the body declares ([] per the spec; [1] seen).
     let (iter_shape, cond_shape) = (declared_scalar_shape(&body.input[0]), declared_scalar_shape(&body.input[1]));
     let mut scans: Vec<Vec<ValueRef>> = vec![Vec::new(); n_scan];

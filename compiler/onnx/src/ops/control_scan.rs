@@ -40,6 +40,9 @@ pub fn scan(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     }
     let (states, xs) = ins.split_at(n);
     let k = body.output.len().checked_sub(n).ok_or_else(|| ctx.err("the body has fewer outputs than states"))?;
+    if node.output.len() != body.output.len() {
+        return Err(ctx.err(format!("the node has {} outputs, the body {}", node.output.len(), body.output.len())));
+    }
     let label = scope_label(ctx);
     if ctx.opset < 9 {
         return scan8(ctx, body, states, xs, k, &label);

@@ -101,14 +101,7 @@ pub fn mod_(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
 
 /// A scalar constant of dtype `dt` holding `v` (rounded to the dtype; bool is `v != 0`).
 pub fn scalar(dt: DType, v: f64) -> Result<Tensor> {
-    let t = match dt {
-        DType::F32 => Tensor::from_f32(&[], vec![v as f32]),
-        DType::F64 => Tensor::from_f64(&[], vec![v]),
-        DType::I32 => Tensor::from_i32(&[], vec![v as i32]),
-        DType::I64 => Tensor::from_i64(&[], vec![v as i64]),
-        _ => Tensor::from_bool(&[], vec![v != 0.0]),
-    };
-    Ok(t?)
+    Ok(kiln_ir::ops::cast::cast(&Tensor::from_f64(&[], vec![v])?, dt))
 }
 
 pub fn sqrt(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {

@@ -94,7 +94,7 @@ pub fn bit_shift(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
 }
 
 pub fn is_nan(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
-    unary(ctx, UnaryOp::IsNaN, DType::is_float, "f32 or f64")
+    unary(ctx, UnaryOp::IsNaN, DType::is_float, "a float")
 }
 
 /// `IsInf(x; detect_positive = 1, detect_negative = 1)` as an Equal against a constant.
@@ -102,7 +102,7 @@ pub fn is_inf(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let x = ctx.input(0)?;
     let dt = ctx.ty(x).dtype;
     if !dt.is_float() {
-        return Err(ctx.err(format!("input must be f32 or f64, got {dt}")));
+        return Err(ctx.err(format!("input must be a float, got {dt}")));
     }
     let pos = ctx.attr_bool("detect_positive", true)?;
     let neg = ctx.attr_bool("detect_negative", true)?;
