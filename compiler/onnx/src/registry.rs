@@ -163,6 +163,14 @@ pub fn registry() -> HashMap<&'static str, Importer> {
         ("Tile", tile::tile),
         ("Trilu", trilu::trilu),
         ("Upsample", resize::upsample),
+        // Quantization, composed of casts, rounding, clamps and f64 MatMul/Conv.
+        ("ConvInteger", crate::ops::quant::conv_integer),
+        ("DequantizeLinear", crate::ops::quant::dequantize_linear),
+        ("DynamicQuantizeLinear", crate::ops::quant::dynamic_quantize_linear),
+        ("MatMulInteger", crate::ops::quant::matmul_integer),
+        ("QLinearConv", crate::ops::quant::qlinear_conv),
+        ("QLinearMatMul", crate::ops::quant::qlinear_matmul),
+        ("QuantizeLinear", crate::ops::quant::quantize_linear),
         // Control flow, inlined or unrolled at import.
         ("If", control_if::if_),
         ("Loop", control_loop::loop_),

@@ -32,6 +32,7 @@ pub mod norm;
 pub mod one_hot;
 pub mod pad;
 pub mod pool;
+pub mod quant;
 pub mod range;
 pub mod reduce;
 pub mod resize;
