@@ -41,6 +41,12 @@ pub enum UnaryOp {
     IsNaN,
     /// Logical not on bool, bitwise not on integers.
     Not,
+    /// `x * sigmoid(x)` (SiLU / Swish with beta 1).
+    Silu,
+    /// Exact GELU: `0.5 * x * (1 + erf(x / sqrt(2)))`.
+    Gelu,
+    /// tanh-approximated GELU: `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))`.
+    GeluTanh,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -181,6 +187,12 @@ pub enum Op {
     /// `(x - mean) / sqrt(var + eps) * scale (+ bias)`, normalizing over dims `axis..rank`;
     /// inputs `x, scale[, bias]`, scale/bias broadcast against the normalized dims.
     LayerNorm {
+        axis: usize,
+        epsilon: f32,
+    },
+    /// `x / sqrt(mean(x^2) + eps) * scale (+ bias)` over dims `axis..rank` (no mean subtraction);
+    /// inputs `x, scale[, bias]`, broadcast as for `LayerNorm`.
+    RmsNorm {
         axis: usize,
         epsilon: f32,
     },
@@ -325,6 +337,9 @@ impl Op {
                 UnaryOp::Atanh => "Atanh",
                 UnaryOp::IsNaN => "IsNaN",
                 UnaryOp::Not => "Not",
+                UnaryOp::Silu => "Silu",
+                UnaryOp::Gelu => "Gelu",
+                UnaryOp::GeluTanh => "GeluTanh",
             },
             Op::Binary(b) => match b {
                 BinaryOp::Add => "Add",
@@ -353,6 +368,7 @@ impl Op {
             Op::Gemm { .. } => "Gemm",
             Op::Softmax { .. } => "Softmax",
             Op::LayerNorm { .. } => "LayerNorm",
+            Op::RmsNorm { .. } => "RmsNorm",
             Op::BatchNorm { .. } => "BatchNorm",
             Op::Reduce { op: ReduceOp::Sum, .. } => "ReduceSum",
             Op::Reduce { op: ReduceOp::Mean, .. } => "ReduceMean",

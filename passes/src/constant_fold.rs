@@ -6,7 +6,7 @@
 //! Expand of a scalar into a huge tensor would bloat the artifact). The folded constant keeps the
 //! value's name so graph outputs and later passes see the same names.
 
-use crate::{Pass, PassError};
+use crate::{Pass, PassContext, PassError};
 use kiln_ir::{Graph, NodeIndex, Op, Tensor, ValueRef};
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ impl Pass for ConstantFold {
         "constant-fold"
     }
 
-    fn run(&self, graph: &mut Graph) -> Result<bool, PassError> {
+    fn run(&self, graph: &mut Graph, _cx: &mut PassContext) -> Result<bool, PassError> {
         let order =
             graph.topo_order().map_err(|e| PassError::Failed { pass: self.name().into(), msg: e.to_string() })?;
         let mut changed = false;

@@ -3,7 +3,7 @@
 //! Identity relied on: a node's outputs are only observable through its readers, so a node with no
 //! path to a graph output can go. Graph inputs stay (they are the model's signature) even if unused.
 
-use crate::{Pass, PassError};
+use crate::{Pass, PassContext, PassError};
 use kiln_ir::{Graph, NodeIndex, Op};
 use std::collections::HashSet;
 
@@ -14,7 +14,7 @@ impl Pass for DeadCode {
         "dead-code"
     }
 
-    fn run(&self, graph: &mut Graph) -> Result<bool, PassError> {
+    fn run(&self, graph: &mut Graph, _cx: &mut PassContext) -> Result<bool, PassError> {
         let mut live: HashSet<NodeIndex> = HashSet::new();
         let mut stack: Vec<NodeIndex> = graph.outputs().iter().map(|o| o.value.node).collect();
         while let Some(n) = stack.pop() {

@@ -77,7 +77,9 @@ fn run_case(path: &Path) {
     assert_equivalent(&before, &after, &case);
     let changed: Vec<String> =
         runs.iter().map(|r| format!("{}: {}", r.pass, if r.changed { "changed" } else { "unchanged" })).collect();
-    let out = format!("// {}\n{}", changed.join(", "), kiln_ir::text::print(&after));
+    let notes: String =
+        runs.iter().flat_map(|r| r.notes.iter().map(move |n| format!("// note ({}): {n}\n", r.pass))).collect();
+    let out = format!("// {}\n{notes}{}", changed.join(", "), kiln_ir::text::print(&after));
     insta::with_settings!({ snapshot_suffix => case.clone(), prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("pass", out);
     });

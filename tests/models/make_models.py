@@ -234,6 +234,72 @@ def bert():
          "BERT-style Post-LN encoder, opset 13, decomposed LayerNorm, symbolic batch/seq dims (compile with --shape)")
 
 
+def repvgg():
+    """RepVGG-style blocks (3x3+BN, 1x1+BN, identity BN branches summed) and a ResNet-style
+    Conv+BN residual block, for the reparameterization passes: each block must become one Conv."""
+    g = G()
+
+    def bn(x, c, p):
+        return g.node("BatchNormalization", [x, g.init(const(f"{p}.g", (1 + 0.2 * rng.standard_normal(c)).astype(np.float32))),
+                                             g.init(const(f"{p}.b", (0.1 * rng.standard_normal(c)).astype(np.float32))),
+                                             g.init(const(f"{p}.m", (0.1 * rng.standard_normal(c)).astype(np.float32))),
+                                             g.init(const(f"{p}.v", (0.5 + rng.random(c)).astype(np.float32)))], epsilon=1e-5)
+
+    def conv(x, cin, cout, k, p, stride=1):
+        return g.node("Conv", [x, g.init(w(g.fresh(p) + ".w", cout, cin, k, k, scale=0.6 / np.sqrt(cin * k * k)))],
+                      kernel_shape=[k, k], pads=[k // 2] * 4, strides=[stride, stride])
+
+    def block(x, cin, cout, p, stride=1):
+        y = g.node("Add", [bn(conv(x, cin, cout, 3, p + ".c3", stride), cout, p + ".bn3"),
+                           bn(conv(x, cin, cout, 1, p + ".c1", stride), cout, p + ".bn1")])
+        if cin == cout and stride == 1:
+            y = g.node("Add", [y, bn(x, cout, p + ".bnid")])
+        return g.node("Relu", [y])
+
+    x = g.node("Relu", [bn(conv("image", 3, 8, 3, "stem"), 8, "stem.bn")])
+    x = block(x, 8, 8, "b1")
+    x = block(x, 8, 8, "b2")
+    x = block(x, 8, 16, "b3", stride=2)
+    # ResNet basic block: conv-bn-relu, conv-bn, + x, relu
+    h = g.node("Relu", [bn(conv(x, 16, 16, 3, "r.c1"), 16, "r.bn1")])
+    h = bn(conv(h, 16, 16, 3, "r.c2"), 16, "r.bn2")
+    x = g.node("Relu", [g.node("Add", [h, x])])
+    x = g.node("Flatten", [g.node("GlobalAveragePool", [x])], axis=1)
+    g.nodes.append(helper.make_node("Gemm", [x, g.init(w("fc.w", 16, 10)), g.init(w("fc.b", 10, scale=0.1))], ["logits"], name="fc"))
+    graph = helper.make_graph(g.nodes, "repvgg", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 16, 16])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])], g.inits)
+    save("repvgg", graph, 13, {"image": rng.standard_normal((1, 3, 16, 16)).astype(np.float32)},
+         "RepVGG-style three-branch blocks with BatchNorms and a ResNet-style Conv+BN residual block")
+
+
+def repavit():
+    """A ViT-style Pre-LN encoder block whose FFN sends only a quarter of its hidden channels through
+    GELU (RePaViT's channel-idle FFN), plus a LoRA-style parallel adapter on the attention-free
+    token mixer: for the reparameterization passes (merge-linear, repavit)."""
+    g = G()
+    d, hidden, active, seq = 32, 128, 32, 8
+    ln = lambda t, p: g.node("LayerNormalization", [t, g.init(const(f"{p}.g", (1 + 0.1 * rng.standard_normal(d)).astype(np.float32))),
+                                                   g.init(const(f"{p}.b", (0.1 * rng.standard_normal(d)).astype(np.float32)))], axis=-1, epsilon=1e-6)
+    x = "tokens"
+    # token mixer: W x plus a rank-4 adapter U D (parallel adapter)
+    h = ln(x, "ln1")
+    main = g.node("MatMul", [h, g.init(w("mix.w", d, d))])
+    lora = g.node("MatMul", [g.node("MatMul", [h, g.init(w("mix.lora_u", d, 4))]), g.init(w("mix.lora_d", 4, d, scale=0.1))])
+    x = g.node("Add", [x, g.node("Add", [main, lora])])
+    # channel-idle FFN
+    h = g.linear(ln(x, "ln2"), d, hidden, "ffn.fc1")
+    act, idle = g.node("Split", [h, g.init(const("ffn.split", np.array([active, hidden - active], np.int64)))], n_out=2, axis=-1)
+    act = gelu_erf(g, act)
+    h = g.node("Concat", [act, idle], axis=-1)
+    x = g.node("Add", [x, g.linear(h, hidden, d, "ffn.fc2")])
+    g.nodes.append(helper.make_node("LayerNormalization", [x, g.init(const("lnf.g", np.ones(d, np.float32))),
+                                                           g.init(const("lnf.b", np.zeros(d, np.float32)))], ["out"], axis=-1, epsilon=1e-6, name="lnf"))
+    graph = helper.make_graph(g.nodes, "repavit", [helper.make_tensor_value_info("tokens", TensorProto.FLOAT, [1, seq, d])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, seq, d])], g.inits)
+    save("repavit", graph, 18, {"tokens": rng.standard_normal((1, seq, d)).astype(np.float32)},
+         "ViT-style block: LoRA parallel adapter and a RePaViT channel-idle FFN (a quarter of the channels through GELU)")
+
+
 def unsupported():
     """Bad input: ops kiln does not support (two NonZero nodes, one op of a foreign domain)."""
     nodes = [helper.make_node("NonZero", ["x"], ["nz"], name="nz1"),
@@ -251,6 +317,6 @@ def unsupported():
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["mlp", "cnn", "gpt2", "bert", "unsupported"]
+    which = sys.argv[1:] or ["mlp", "cnn", "gpt2", "bert", "unsupported", "repvgg", "repavit"]
     for m in which:
         globals()[m]()

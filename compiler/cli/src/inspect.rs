@@ -53,6 +53,7 @@ pub fn inspect(path: &Path, shapes: &BTreeMap<String, Vec<usize>>) -> Result<Val
         "outputs": g.outputs().iter().map(|o| value_sig(o.value, &o.name)).collect::<Vec<_>>(),
         "ops_imported": lowered.ops_imported,
         "ops": g.op_histogram(),
+        "passes": crate::compile::report_json(&lowered.runs),
     }))
 }
 

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use kiln_cli::compile::{CompileOptions, Stage};
+use kiln_cli::compile::{CompileOptions, PassSelection, Stage};
 use kiln_cli::{bench, compile, inspect, parse_input_arg, parse_shape_arg, run};
 use std::path::PathBuf;
 
@@ -34,6 +34,21 @@ enum Command {
         /// Stop after this stage and write its output.
         #[arg(long, value_enum, default_value = "so")]
         emit: Stage,
+        /// Run exactly these graph passes, once each, in this order (instead of the -O pipeline).
+        #[arg(long, value_delimiter = ',', value_name = "PASS,PASS,...")]
+        passes: Option<Vec<String>>,
+        /// Leave a pass out of the pipeline (repeatable).
+        #[arg(long = "disable-pass", value_name = "PASS")]
+        disable_pass: Vec<String>,
+        /// Print the IR to stderr after this pass, or after every pass with `all` (repeatable).
+        #[arg(long = "print-after", value_name = "PASS|all")]
+        print_after: Vec<String>,
+        /// Merge consecutive linear maps even where the merged form costs more FLOPs.
+        #[arg(long)]
+        force_linear_merge: bool,
+        /// Print what each graph pass changed (ops removed/added, FLOPs, weight bytes, notes) to stderr.
+        #[arg(long)]
+        report: bool,
     },
     /// Run a compiled model on .npy inputs; writes DIR/<output name>.npy per output.
     Run {
@@ -97,9 +112,22 @@ fn main() {
 
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Compile { model, output, shapes, target_cpu, opt_level, emit } => {
-            let opts = CompileOptions { shapes: shapes.into_iter().collect(), target_cpu, opt_level, emit };
-            compile::run(&model, &output, &opts)
+        Command::Compile {
+            model,
+            output,
+            shapes,
+            target_cpu,
+            opt_level,
+            emit,
+            passes,
+            disable_pass,
+            print_after,
+            force_linear_merge,
+            report,
+        } => {
+            let passes = PassSelection { only: passes, disabled: disable_pass, print_after, force_linear_merge };
+            let opts = CompileOptions { shapes: shapes.into_iter().collect(), target_cpu, opt_level, emit, passes };
+            compile::run(&model, &output, &opts, report)
         }
         Command::Run { artifact, inputs, output_dir, threads } => {
             for p in run::run(&artifact, &inputs, &output_dir, threads)? {

@@ -13,7 +13,12 @@ fn sub() -> ModelBuilder {
 
 fn a_graph(name: &str, g: ModelBuilder) -> AttributeProto {
     let g: GraphProto = g.graph;
-    AttributeProto { name: Some(name.into()), r#type: Some(AttributeType::Graph as i32), g: Some(g), ..Default::default() }
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(AttributeType::Graph as i32),
+        g: Some(g),
+        ..Default::default()
+    }
 }
 
 fn tbool(name: &str, dims: &[usize], data: &[bool]) -> TensorProto {

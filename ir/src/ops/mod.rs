@@ -19,8 +19,8 @@ pub mod cast;
 pub mod check;
 pub mod compare;
 pub mod concat;
-pub mod cumsum;
 pub mod conv;
+pub mod cumsum;
 pub mod elem;
 pub mod expand;
 pub mod gather;
@@ -34,6 +34,7 @@ pub mod pad;
 pub mod pool;
 pub mod reduce;
 pub mod reshape;
+pub mod rms_norm;
 pub mod scatter;
 pub mod slice;
 pub mod softmax;
@@ -58,6 +59,7 @@ pub fn infer(op: &Op, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
         Op::Gemm { trans_a, trans_b, .. } => gemm::infer(*trans_a, *trans_b, inputs),
         Op::Softmax { axis } => softmax::infer(*axis, inputs),
         Op::LayerNorm { axis, .. } => layer_norm::infer(*axis, inputs),
+        Op::RmsNorm { axis, .. } => rms_norm::infer(*axis, inputs),
         Op::BatchNorm { .. } => batch_norm::infer(inputs),
         Op::Reduce { op, axes, keep_dims } => reduce::infer(*op, axes, *keep_dims, inputs),
         Op::ArgReduce { axis, keep_dims, .. } => arg_reduce::infer(*axis, *keep_dims, inputs),
@@ -94,6 +96,7 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         Op::Gemm { alpha, beta, trans_a, trans_b } => gemm::eval(*alpha, *beta, *trans_a, *trans_b, inputs),
         Op::Softmax { axis } => softmax::eval(*axis, inputs),
         Op::LayerNorm { axis, epsilon } => layer_norm::eval(*axis, *epsilon, inputs),
+        Op::RmsNorm { axis, epsilon } => rms_norm::eval(*axis, *epsilon, inputs),
         Op::BatchNorm { epsilon } => batch_norm::eval(*epsilon, inputs),
         Op::Reduce { op, axes, keep_dims } => reduce::eval(*op, axes, *keep_dims, inputs),
         Op::ArgReduce { op, axis, keep_dims, select_last_index } => {

@@ -8,6 +8,9 @@
 //!
 //! f16 / bf16 compute in f32 and round once.
 //!
+//! Silu, Gelu and GeluTanh are the activations that canonicalization recognizes in primitive form;
+//! Gelu/GeluTanh are computed in f64 and rounded once.
+//!
 //! Exp/Log/Sqrt/Erf/Tanh/Sigmoid are computed in the input's own precision; the other
 //! transcendental functions in f64, rounded once to the input's type. Round is half to even;
 //! Sign(±0) is ±0 and Sign(NaN) is NaN (numpy).
@@ -105,6 +108,16 @@ pub fn apply<T: Float>(u: UnaryOp, x: T) -> T {
         UnaryOp::Erf => x.erf(),
         UnaryOp::Tanh => x.tanh(),
         UnaryOp::Sigmoid => T::ONE / (T::ONE + (-x).exp()),
+        UnaryOp::Silu => x / (T::ONE + (-x).exp()),
+        UnaryOp::Gelu => {
+            let v = x.to_f64();
+            T::from_f64(0.5 * v * (1.0 + libm::erf(v * std::f64::consts::FRAC_1_SQRT_2)))
+        }
+        UnaryOp::GeluTanh => {
+            let v = x.to_f64();
+            let c = (2.0 / std::f64::consts::PI).sqrt();
+            T::from_f64(0.5 * v * (1.0 + (c * (v + 0.044715 * v * v * v)).tanh()))
+        }
         // `x < 0` is false for NaN, so NaN passes through.
         UnaryOp::Relu => {
             if x < T::ZERO {

@@ -24,7 +24,9 @@ pub fn print_attrs(op: &Op) -> Vec<(&'static str, String)> {
             ("trans_b", trans_b.to_string()),
         ],
         Op::Softmax { axis } => vec![("axis", axis.to_string())],
-        Op::LayerNorm { axis, epsilon } => vec![("axis", axis.to_string()), ("epsilon", fmt_f32(*epsilon))],
+        Op::LayerNorm { axis, epsilon } | Op::RmsNorm { axis, epsilon } => {
+            vec![("axis", axis.to_string()), ("epsilon", fmt_f32(*epsilon))]
+        }
         Op::BatchNorm { epsilon } => vec![("epsilon", fmt_f32(*epsilon))],
         Op::Reduce { axes, keep_dims, .. } => vec![("axes", list(axes)), ("keep_dims", keep_dims.to_string())],
         Op::ArgReduce { axis, keep_dims, select_last_index, .. } => vec![
@@ -38,11 +40,9 @@ pub fn print_attrs(op: &Op) -> Vec<(&'static str, String)> {
             ("largest", largest.to_string()),
             ("sorted", sorted.to_string()),
         ],
-        Op::CumSum { axis, exclusive, reverse } => vec![
-            ("axis", axis.to_string()),
-            ("exclusive", exclusive.to_string()),
-            ("reverse", reverse.to_string()),
-        ],
+        Op::CumSum { axis, exclusive, reverse } => {
+            vec![("axis", axis.to_string()), ("exclusive", exclusive.to_string()), ("reverse", reverse.to_string())]
+        }
         Op::GatherElements { axis } => vec![("axis", axis.to_string())],
         Op::GatherND { batch_dims } => vec![("batch_dims", batch_dims.to_string())],
         Op::ScatterElements { axis, reduction } => {
@@ -138,7 +138,12 @@ impl Attrs {
 
     fn dtype(&mut self, key: &str) -> Result<DType> {
         let w = self.word(key)?;
-        self.conv(key, &w, "a dtype (f32, f64, f16, bf16, i8, i16, i32, i64, u8, u16, u32, u64, bool)", DType::from_name)
+        self.conv(
+            key,
+            &w,
+            "a dtype (f32, f64, f16, bf16, i8, i16, i32, i64, u8, u16, u32, u64, bool)",
+            DType::from_name,
+        )
     }
 
     fn scatter_reduction(&mut self) -> Result<ScatterReduction> {
@@ -200,6 +205,9 @@ pub fn build_op(mut a: Attrs) -> Result<Op> {
         "Atanh" => unary(UnaryOp::Atanh),
         "IsNaN" => unary(UnaryOp::IsNaN),
         "Not" => unary(UnaryOp::Not),
+        "Silu" => unary(UnaryOp::Silu),
+        "Gelu" => unary(UnaryOp::Gelu),
+        "GeluTanh" => unary(UnaryOp::GeluTanh),
         "Max" => binary(BinaryOp::Max),
         "Min" => binary(BinaryOp::Min),
         "Mod" => binary(BinaryOp::Mod),
@@ -224,6 +232,7 @@ pub fn build_op(mut a: Attrs) -> Result<Op> {
         }),
         "Softmax" => Ok(Op::Softmax { axis: a.usize("axis")? }),
         "LayerNorm" => Ok(Op::LayerNorm { axis: a.usize("axis")?, epsilon: a.f32("epsilon")? }),
+        "RmsNorm" => Ok(Op::RmsNorm { axis: a.usize("axis")?, epsilon: a.f32("epsilon")? }),
         "BatchNorm" => Ok(Op::BatchNorm { epsilon: a.f32("epsilon")? }),
         "ReduceSum" | "ReduceMean" | "ReduceProd" | "ReduceMax" | "ReduceMin" => Ok(Op::Reduce {
             op: match a.op.as_str() {

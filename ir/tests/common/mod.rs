@@ -63,11 +63,22 @@ pub fn every_op_graph() -> Graph {
     let lns = g.add_constant("ln.scale", Tensor::from_f32(&[4], vec![1.0; 4]).unwrap());
     let lnb = g.add_constant("ln.bias", Tensor::from_f32(&[4], vec![0.0, 0.1, 0.2, 0.3]).unwrap());
     let ln = node(&mut g, Op::LayerNorm { axis: 1, epsilon: 1e-5 }, &[mm, lns, lnb]);
+    let ln = node(&mut g, Op::RmsNorm { axis: 1, epsilon: 1e-5 }, &[ln, lns, lnb]);
     let sm = node(&mut g, Op::Softmax { axis: 1 }, &[ln]);
 
     // the remaining unary ops on a positive tensor
     let mut u = node(&mut g, Op::Unary(UnaryOp::Sigmoid), &[sm]);
-    for op in [UnaryOp::Exp, UnaryOp::Sqrt, UnaryOp::Log, UnaryOp::Erf, UnaryOp::Neg, UnaryOp::Reciprocal] {
+    for op in [
+        UnaryOp::Silu,
+        UnaryOp::Gelu,
+        UnaryOp::GeluTanh,
+        UnaryOp::Exp,
+        UnaryOp::Sqrt,
+        UnaryOp::Log,
+        UnaryOp::Erf,
+        UnaryOp::Neg,
+        UnaryOp::Reciprocal,
+    ] {
         u = node(&mut g, Op::Unary(op), &[u]);
     }
     let two = g.add_constant("two", Tensor::from_i32(&[], vec![2]).unwrap());

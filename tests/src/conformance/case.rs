@@ -350,7 +350,7 @@ pub fn classify_import_error(e: &ImportError) -> Failure {
 fn compile(mut graph: kiln_ir::Graph, opts: &CaseOptions) -> Result<Vec<u8>, Failure> {
     let ops_imported = graph.op_histogram();
     let passes = kiln_passes::default_pipeline(opts.opt_level);
-    kiln_passes::run_passes(&mut graph, &passes, &kiln_passes::PipelineOptions::default())
+    kiln_passes::run_pipeline(&mut graph, &passes, &kiln_passes::PipelineOptions::default())
         .map_err(|e| (Status::CompileError, format!("passes: {e}")))?;
     let cg = kiln_codegen::CodegenOptions {
         target_cpu: "host".into(),

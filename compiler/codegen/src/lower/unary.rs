@@ -1,6 +1,6 @@
 //! Elementwise unary ops. Float math maps to the `math` dialect (LLVM intrinsics, or libm calls
 //! via convert-math-to-libm for erf, tan, the inverse and hyperbolic functions); Sigmoid is
-//! `1/(1+exp(-x))`, Relu `maximumf(x, 0)` (NaN stays NaN, as the interpreter), Sign a pair of
+//! `1/(1+exp(-x))`, Silu `x/(1+exp(-x))`, Gelu `0.5x(1+erf(x/sqrt2))`, GeluTanh the tanh form, Relu `maximumf(x, 0)` (NaN stays NaN, as the interpreter), Sign a pair of
 //! selects (±0 and NaN pass through), IsNaN `cmpf uno`. Integers: Neg `0 - x`, Abs `math.absi`
 //! (both wrap; Abs is the identity on unsigned), Sign by selects (unsigned compares for unsigned
 //! dtypes); Not is `xori` with all ones (logical not on i1). f16 / bf16 compute in f32.
@@ -49,6 +49,34 @@ fn float(b: &mut Builder, u: UnaryOp, x: &str, dt: DType) -> String {
         UnaryOp::Relu => {
             let z = b.cst(dt, 0.0);
             b.max(x, &z, dt)
+        }
+        UnaryOp::Silu => {
+            let one = b.cst(dt, 1.0);
+            let n = b.op(format!("arith.negf {x} : {t}"));
+            let e = b.exp(&n, dt);
+            let d = b.add(&one, &e, dt);
+            b.divf(x, &d, dt)
+        }
+        UnaryOp::Gelu => {
+            let (half, one, r2) = (b.cst(dt, 0.5), b.cst(dt, 1.0), b.cst(dt, std::f64::consts::FRAC_1_SQRT_2));
+            let s = b.mul(x, &r2, dt);
+            let e = b.op(format!("math.erf {s} : {t}"));
+            let p = b.add(&one, &e, dt);
+            let h = b.mul(x, &half, dt);
+            b.mul(&h, &p, dt)
+        }
+        UnaryOp::GeluTanh => {
+            let (half, one) = (b.cst(dt, 0.5), b.cst(dt, 1.0));
+            let (c, k3) = (b.cst(dt, (2.0 / std::f64::consts::PI).sqrt()), b.cst(dt, 0.044715));
+            let x2 = b.mul(x, x, dt);
+            let x3 = b.mul(&x2, x, dt);
+            let a = b.mul(&x3, &k3, dt);
+            let inner = b.add(x, &a, dt);
+            let s = b.mul(&inner, &c, dt);
+            let th = b.op(format!("math.tanh {s} : {t}"));
+            let p = b.add(&one, &th, dt);
+            let h = b.mul(x, &half, dt);
+            b.mul(&h, &p, dt)
         }
         UnaryOp::Abs => math(b, "absf"),
         UnaryOp::Ceil => math(b, "ceil"),

@@ -3,7 +3,8 @@
 //!   scale, then `* scale[c] + B[c]`.
 //! - GroupNormalization (num_groups G): x viewed as `[N, G, C/G * spatial]`, `LayerNorm(axis 2)`;
 //!   scale/bias are per group `[G]` before opset 21 and per channel `[C]` from opset 21.
-//! - RMSNormalization (opset 23): `x / sqrt(mean(x^2 over axis..) + eps) * scale`.
+//! - RMSNormalization (opset 23): the IR `RmsNorm` op; the primitives `x / sqrt(mean(x^2 over
+//!   axis..) + eps) * scale` where scale has another dtype or broadcasts beyond the normalized dims.
 //! - MeanVarianceNormalization (axes, default [0, 2, 3]): `(x - mean) / (sqrt(var) + 1e-9)`
 //!   (the ONNX function body adds epsilon to the standard deviation).
 //! - LpNormalization (axis, p = 1 or 2): `x / sum(|x|)` or `x / sqrt(sum(x^2))` along axis.
@@ -96,6 +97,11 @@ pub fn rms_norm(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let rank = ctx.rank(x);
     let axis = ctx.axis(ctx.attr_int("axis", -1)?, rank, "axis")?;
     let epsilon = ctx.attr_float("epsilon", 1e-5)?;
+    let op = Op::RmsNorm { axis, epsilon };
+    if kiln_ir::ops::infer(&op, &[ctx.ty(x).clone(), ctx.ty(scale).clone()]).is_ok() {
+        return Ok(vec![ctx.emit_out(op, &[x, scale])?]);
+    }
+    // A scale of another dtype, or one that broadcasts beyond the normalized dims: the primitives.
     let sq = binary(ctx, BinaryOp::Mul, x, x, "square")?;
     let ms = ctx.emit_tmp(
         Op::Reduce { op: ReduceOp::Mean, axes: (axis..rank).collect(), keep_dims: true },
@@ -144,5 +150,10 @@ pub fn lp_norm(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
         }
         p => return Err(ctx.err(format!("p = {p} is unsupported (1 or 2)"))),
     };
-    Ok(vec![ctx.emit_out(Op::Binary(BinaryOp::Div), &[x, norm])?])
+    // A zero norm gives 0, not 0/0 = NaN (the ONNX reference: `where(norm == 0, 0, x / norm)`).
+    let dt = ctx.ty(x).dtype;
+    let zero = scalar(ctx, 0.0, dt, "zero")?;
+    let is_zero = binary(ctx, BinaryOp::Equal, norm, zero, "norm_is_zero")?;
+    let quotient = binary(ctx, BinaryOp::Div, x, norm, "quotient")?;
+    Ok(vec![ctx.emit_out(Op::Where, &[is_zero, zero, quotient])?])
 }
