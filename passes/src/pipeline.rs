@@ -29,8 +29,16 @@ const PASSES: &[(&str, MakePass)] = &[
 
 /// Structural reparameterizations: each can expose another (a folded BatchNorm makes a RepVGG
 /// branch mergeable, a RePaViT split leaves linear pairs), so they share a fixpoint with cleanup.
-const REPARAMETERIZE: &[&str] =
-    &["fold-batchnorm", "repvgg-merge", "repavit", "merge-linear", "fold-norm-affine", "constant-fold", "cse", "dead-code"];
+const REPARAMETERIZE: &[&str] = &[
+    "fold-batchnorm",
+    "repvgg-merge",
+    "repavit",
+    "merge-linear",
+    "fold-norm-affine",
+    "constant-fold",
+    "cse",
+    "dead-code",
+];
 
 /// Passes that clean up after any rewrite; run to a fixpoint together.
 const CANONICALIZE: &[&str] =

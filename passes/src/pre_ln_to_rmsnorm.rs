@@ -89,21 +89,19 @@ fn is_add(g: &Graph, v: ValueRef) -> bool {
     matches!(producer(g, v), Op::Binary(BinaryOp::Add))
 }
 
-/// How a write into the stream is made zero-mean.
-enum Fold {
-    /// A constant: replace it (for this reader) by its row-centered copy.
-    Constant(ValueRef),
-    /// `Gather(table, idx, axis 0)` of a 2-D constant table.
-    GatherRows { gather: NodeIndex },
-    /// The weight (and bias) operands of a linear layer: (node, operand port, axis of the output
-    /// dim in that operand, `usize::MAX` for the last).
-    Linear { weights: Vec<(NodeIndex, usize, usize)> },
+/// One change that makes a write into the stream zero-mean along the hidden axis.
+enum Edit {
+    /// Replace constant operand `port` of `node` (for that node only) by its copy centered along
+    /// `axis`.
+    Operand { node: NodeIndex, port: usize, axis: usize },
+    /// Replace the constant `value` (read only by the stream) by its copy centered along `axis`.
+    Value { value: ValueRef, axis: usize },
 }
 
 /// One residual stream: its values, the LayerNorms reading it and the writes into it.
 struct Stream {
     norms: BTreeSet<NodeIndex>,
-    writes: Vec<(ValueRef, Fold)>,
+    writes: Vec<(ValueRef, Vec<Edit>)>,
 }
 
 impl Stream {
@@ -156,7 +154,7 @@ impl Stream {
         let mut writes = Vec::new();
         for v in sources {
             // its readers are the stream's (checked above), so its producer can change for all
-            writes.push((v, fold_of(g, v, d)?));
+            writes.push((v, fold_of(g, v, last_axis(g, v))?));
         }
         for (w, reader) in write_values {
             let readers: Vec<NodeIndex> = g.users_of(w).into_iter().map(|(u, _)| u).collect();
@@ -166,34 +164,34 @@ impl Stream {
             if g.value_type(w).shape.last() != Some(&d) {
                 return Err(format!("the write '{}' does not span the hidden size {d}", g.value_name(w)));
             }
-            writes.push((w, fold_of(g, w, d)?));
+            writes.push((w, fold_of(g, w, last_axis(g, w))?));
         }
         Ok(Stream { norms, writes })
     }
 
     fn rewrite(&self, g: &mut Graph) -> Result<(), PassError> {
-        for (w, fold) in &self.writes {
-            match fold {
-                Fold::Constant(c) => {
-                    let centered = centered_const(g, *c, usize::MAX)?;
-                    replace(g, *w, centered);
+        for (_, edits) in &self.writes {
+            let mut nodes: Vec<NodeIndex> = Vec::new();
+            for e in edits {
+                match e {
+                    Edit::Value { value, axis } => {
+                        let centered = centered_const(g, *value, *axis)?;
+                        replace(g, *value, centered);
+                    }
+                    Edit::Operand { node, .. } if !nodes.contains(node) => nodes.push(*node),
+                    Edit::Operand { .. } => {}
                 }
-                Fold::GatherRows { gather } => {
-                    let table = g.inputs_of(*gather)[0];
-                    let mut ins = g.inputs_of(*gather);
-                    ins[0] = centered_const(g, table, usize::MAX)?;
-                    rebuild_with(g, *gather, &ins)?;
-                }
-                Fold::Linear { weights } => {
-                    let nodes: BTreeSet<NodeIndex> = weights.iter().map(|(n, _, _)| *n).collect();
-                    for node in nodes {
-                        let mut ins = g.inputs_of(node);
-                        for (_, port, axis) in weights.iter().filter(|(n, _, _)| *n == node) {
+            }
+            for node in nodes {
+                let mut ins = g.inputs_of(node);
+                for e in edits {
+                    if let Edit::Operand { node: n, port, axis } = e {
+                        if *n == node {
                             ins[*port] = centered_const(g, ins[*port], *axis)?;
                         }
-                        rebuild_with(g, node, &ins)?;
                     }
                 }
+                rebuild_with(g, node, &ins)?;
             }
         }
         for ln in &self.norms {
@@ -226,47 +224,89 @@ fn split_write(g: &Graph, w: ValueRef, reader: NodeIndex, out: &mut Vec<(ValueRe
     }
 }
 
-/// How to make the write `w` (last dim `d`) zero-mean, or why it cannot be.
-fn fold_of(g: &Graph, w: ValueRef, d: usize) -> Result<Fold, String> {
+fn last_axis(g: &Graph, v: ValueRef) -> usize {
+    g.value_type(v).rank().saturating_sub(1)
+}
+
+/// Whether `u` is read only by node `n` (so changing it changes nothing else).
+fn private_to(g: &Graph, u: ValueRef, n: NodeIndex) -> bool {
+    !g.is_graph_output(u) && g.users_of(u).iter().all(|(r, _)| *r == n)
+}
+
+/// The edits that make the write `w` zero-mean along its axis `h` (the stream's hidden axis as
+/// it lies in `w`), or why it cannot be. Followed through ops that keep the hidden dim as one axis:
+/// Transpose, a Reshape that keeps the dims up to it, Concat and Expand along other axes, and a
+/// linear layer's bias Add; ends at constants, row gathers of a constant table, and linear layers
+/// (MatMul / Gemm over the last axis, Conv over channels) with constant weights.
+fn fold_of(g: &Graph, w: ValueRef, h: usize) -> Result<Vec<Edit>, String> {
     let op = producer(g, w);
     let ins = g.inputs_of(w.node);
+    let last = h + 1 == g.value_type(w).rank();
     let refuse =
         || format!("the write '{}' into the residual stream ({}) cannot absorb the mean", g.value_name(w), op.name());
+    // Follow operand `u` (which must feed only this node) with its hidden axis at `hu`.
+    let follow = |u: ValueRef, hu: usize| -> Result<Vec<Edit>, String> {
+        if !private_to(g, u, w.node) {
+            return Err(format!("'{}' (on the way to the residual stream) is also read elsewhere", g.value_name(u)));
+        }
+        fold_of(g, u, hu)
+    };
     match op {
-        Op::Constant(t) if t.dtype().is_float() => Ok(Fold::Constant(w)),
+        Op::Constant(t) if t.dtype().is_float() => Ok(vec![Edit::Value { value: w, axis: h }]),
         Op::Gather { axis: 0 }
-            if g.constant_value(ins[0]).is_some_and(|t| t.shape().len() == 2 && t.dtype().is_float()) =>
+            if last && g.constant_value(ins[0]).is_some_and(|t| t.dtype().is_float() && t.shape().len() >= 2) =>
         {
-            Ok(Fold::GatherRows { gather: w.node })
+            Ok(vec![Edit::Operand { node: w.node, port: 0, axis: g.value_type(ins[0]).rank() - 1 }])
         }
+        Op::Transpose { perm } => follow(ins[0], perm[h]),
         Op::Reshape { .. } => {
-            let src = ins[0];
-            if g.value_type(src).shape.last() == Some(&d) && g.users_of(src).len() == 1 && !g.is_graph_output(src) {
-                fold_of(g, src, d)
-            } else {
-                Err(refuse())
+            let (src, out) = (&g.value_type(ins[0]).shape, &g.value_type(w).shape);
+            let before: usize = out[..h].iter().product();
+            // the source axis with the same extent and the same number of elements before it
+            let hs = (0..src.len()).find(|&a| src[..a].iter().product::<usize>() == before && src[a] == out[h]);
+            match hs {
+                Some(hs) => follow(ins[0], hs),
+                None => Err(refuse()),
             }
         }
-        Op::MatMul => {
-            let wt = g.value_type(ins[1]);
-            if const_f64(g, ins[1]).is_some() && wt.rank() == 2 {
-                Ok(Fold::Linear { weights: vec![(w.node, 1, 1)] })
-            } else {
-                Err(refuse())
+        Op::Concat { axis } if *axis != h => {
+            let mut edits = Vec::new();
+            for u in &ins {
+                edits.extend(follow(*u, h)?);
+            }
+            Ok(edits)
+        }
+        Op::Expand { .. } => {
+            let (src, out) = (g.value_type(ins[0]).rank(), g.value_type(w).rank());
+            match g.constant_value(ins[0]) {
+                Some(t) if t.dtype().is_float() && h + src >= out => {
+                    Ok(vec![Edit::Operand { node: w.node, port: 0, axis: h + src - out }])
+                }
+                _ => Err(refuse()),
             }
         }
-        Op::Gemm { trans_b, .. } => {
-            if const_f64(g, ins[1]).is_none() {
-                return Err(refuse());
-            }
-            let mut weights = vec![(w.node, 1, if *trans_b { 0 } else { 1 })];
-            if ins.len() > 2 {
-                if const_f64(g, ins[2]).is_none() {
+        Op::MatMul if last && const_f64(g, ins[1]).is_some_and(|(s, _)| s.len() == 2) => {
+            Ok(vec![Edit::Operand { node: w.node, port: 1, axis: 1 }])
+        }
+        Op::Gemm { trans_b, .. } if last && const_f64(g, ins[1]).is_some() => {
+            let mut edits = vec![Edit::Operand { node: w.node, port: 1, axis: if *trans_b { 0 } else { 1 } }];
+            if let Some(c) = ins.get(2) {
+                if const_f64(g, *c).is_none() {
                     return Err(refuse());
                 }
-                weights.push((w.node, 2, usize::MAX));
+                let rank = g.value_type(*c).rank();
+                edits.push(Edit::Operand { node: w.node, port: 2, axis: rank.saturating_sub(1) });
             }
-            Ok(Fold::Linear { weights })
+            Ok(edits)
+        }
+        Op::Conv { .. }
+            if h == 1 && const_f64(g, ins[1]).is_some() && ins.get(2).is_none_or(|b| const_f64(g, *b).is_some()) =>
+        {
+            let mut edits = vec![Edit::Operand { node: w.node, port: 1, axis: 0 }];
+            if ins.len() > 2 {
+                edits.push(Edit::Operand { node: w.node, port: 2, axis: 0 });
+            }
+            Ok(edits)
         }
         Op::Binary(BinaryOp::Add) => {
             // a linear layer with a bias: one operand a constant bias, the other a foldable layer
@@ -275,31 +315,32 @@ fn fold_of(g: &Graph, w: ValueRef, d: usize) -> Result<Fold, String> {
                 (true, false) => (0, ins[1]),
                 _ => return Err(refuse()),
             };
-            if g.users_of(other).len() != 1 || g.is_graph_output(other) {
+            let out_rank = g.value_type(w).rank();
+            let b_rank = g.value_type(ins[bias_port]).rank();
+            if g.value_type(other) != g.value_type(w) || h + b_rank < out_rank {
                 return Err(refuse());
             }
-            match fold_of(g, other, d)? {
-                Fold::Linear { mut weights } => {
-                    weights.push((w.node, bias_port, usize::MAX));
-                    Ok(Fold::Linear { weights })
-                }
-                _ => Err(refuse()),
-            }
+            let mut edits = follow(other, h)?;
+            edits.push(Edit::Operand { node: w.node, port: bias_port, axis: h + b_rank - out_rank });
+            Ok(edits)
         }
         _ => Err(refuse()),
     }
 }
 
-/// A copy of constant `v` centered along `axis` (`usize::MAX`: the last axis); a length-1 axis
-/// (a bias broadcast over the hidden dim) is not allowed by the callers' shape checks.
+/// A copy of constant `v` centered along `axis`. A length-1 axis (a value broadcast over the hidden
+/// dim, so constant along it) centers to zero, which is right: a per-row constant is invisible to
+/// every norm reading the stream.
 fn centered_const(g: &mut Graph, v: ValueRef, axis: usize) -> Result<ValueRef, PassError> {
     let (shape, mut data) = const_f64(g, v).ok_or_else(|| PassError::Failed {
         pass: NAME.into(),
         msg: format!("'{}' is not a float constant", g.value_name(v)),
     })?;
     let dt = g.value_type(v).dtype;
-    let axis = if axis == usize::MAX { shape.len().saturating_sub(1) } else { axis };
-    if !shape.is_empty() {
+    if shape.is_empty() {
+        // a scalar broadcast over the hidden dim: its centered value is 0
+        data[0] = 0.0;
+    } else {
         let n = shape[axis];
         let inner: usize = shape[axis + 1..].iter().product();
         let outer: usize = shape[..axis].iter().product();

@@ -6,7 +6,7 @@ mod support;
 use kiln_ir::{BinaryOp, DType, Op, Tensor, UnaryOp};
 use support::*;
 
-const UNARY: [UnaryOp; 9] = [
+const UNARY: [UnaryOp; 12] = [
     UnaryOp::Neg,
     UnaryOp::Sqrt,
     UnaryOp::Reciprocal,
@@ -16,6 +16,9 @@ const UNARY: [UnaryOp; 9] = [
     UnaryOp::Tanh,
     UnaryOp::Sigmoid,
     UnaryOp::Relu,
+    UnaryOp::Silu,
+    UnaryOp::Gelu,
+    UnaryOp::GeluTanh,
 ];
 
 #[test]

@@ -1,4 +1,4 @@
-//! Compiled vs interpreter: Softmax, LayerNorm, BatchNorm and Reduce Sum/Mean over axis
+//! Compiled vs interpreter: Softmax, LayerNorm, RmsNorm, BatchNorm and Reduce Sum/Mean over axis
 //! variants, dtypes and workgroup counts.
 
 mod support;
@@ -22,7 +22,7 @@ fn softmax_every_axis() {
 }
 
 #[test]
-fn layer_norm_axes_scale_bias() {
+fn layer_norm_and_rms_norm_axes_scale_bias() {
     let cases: [(&[usize], usize, &[usize], bool); 5] = [
         (&[2, 3, 4], 2, &[4], true),
         (&[2, 3, 4], 1, &[3, 4], true),
@@ -37,7 +37,9 @@ fn layer_norm_axes_scale_bias() {
                 tys.push(ty(dt, sshape));
             }
             let g = build(&format!("layernorm_{dt}_{i}"), &tys, |g, x| {
-                node(g, Op::LayerNorm { axis: *axis, epsilon: 1e-5 }, x)
+                let ln = node(g, Op::LayerNorm { axis: *axis, epsilon: 1e-5 }, x)[0];
+                let rms = node(g, Op::RmsNorm { axis: *axis, epsilon: 1e-5 }, x)[0];
+                vec![ln, rms]
             });
             let mut rng = Rng::new(60 + i as u64);
             let ins: Vec<_> = tys.iter().map(|t| random(&mut rng, dt, &t.shape)).collect();
