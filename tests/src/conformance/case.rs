@@ -331,7 +331,8 @@ fn bind(model: &ModelProto, input_names: &[String], set: &DataSet, bound: &[Stri
     m
 }
 
-/// Unsupported ops, dtypes, opsets and non-tensor inputs are [`Status::Unsupported`]; any other
+/// Unsupported ops, dtypes, opsets, non-tensor inputs and random (training) outputs are
+/// [`Status::Unsupported`]; any other
 /// frontend error is [`Status::ImportError`].
 pub fn classify_import_error(e: &ImportError) -> Failure {
     let msg = e.message();
@@ -341,6 +342,7 @@ pub fn classify_import_error(e: &ImportError) -> Failure {
         "unsupported ONNX opset",
         "is not a tensor (sequence",
         "imports no opset of the default ONNX domain",
+        "unsupported (random output)",
     ];
     let status = if unsupported.iter().any(|u| msg.contains(u)) { Status::Unsupported } else { Status::ImportError };
     (status, msg.to_string())

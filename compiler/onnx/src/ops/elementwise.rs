@@ -34,13 +34,21 @@ pub fn equal(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
 }
 
 /// `Pow(X, Y)`: the result has X's dtype; Y may have another dtype (ONNX 12+) and is cast to
-/// X's. An integer base with a float exponent is refused unless the exponent is a constant
+/// X's. Integer base and exponent are computed in f64 and cast back. An integer base with a float exponent is refused unless the exponent is a constant
 /// holding whole numbers (casting a fractional exponent to int would change the result).
 pub fn pow(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let (x, mut y) = (ctx.input(0)?, ctx.input(1)?);
     let (xd, yd) = (ctx.ty(x).dtype, ctx.ty(y).dtype);
     if xd == DType::Bool || yd == DType::Bool {
         return Err(ctx.err("Pow of bool tensors is unsupported"));
+    }
+    if xd.is_int() && yd.is_int() {
+        // Integer powers: exact in f64 below 2^53, then cast back (wrapping like the reference's
+        // integer arithmetic only beyond that).
+        let xf = ctx.emit_tmp(Op::Cast { to: DType::F64 }, &[x], "base_f64")?;
+        let yf = ctx.emit_tmp(Op::Cast { to: DType::F64 }, &[y], "exponent_f64")?;
+        let p = ctx.emit_tmp(Op::Binary(BinaryOp::Pow), &[xf, yf], "power_f64")?;
+        return Ok(vec![ctx.emit_out(Op::Cast { to: xd }, &[p])?]);
     }
     if xd != yd {
         if xd.is_int() && yd.is_float() {
