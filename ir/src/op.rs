@@ -221,6 +221,12 @@ pub enum Op {
         sorted: bool,
     },
     /// Running sum along `axis` (`exclusive`: without the element itself; `reverse`: from the end).
+    /// Running product along `axis`, with CumSum's `exclusive` / `reverse` (the empty product is 1).
+    CumProd {
+        axis: usize,
+        exclusive: bool,
+        reverse: bool,
+    },
     CumSum {
         axis: usize,
         exclusive: bool,
@@ -379,6 +385,7 @@ impl Op {
             Op::ArgReduce { op: ArgOp::Min, .. } => "ArgMin",
             Op::TopK { .. } => "TopK",
             Op::CumSum { .. } => "CumSum",
+            Op::CumProd { .. } => "CumProd",
             Op::GatherElements { .. } => "GatherElements",
             Op::GatherND { .. } => "GatherND",
             Op::ScatterElements { .. } => "ScatterElements",

@@ -56,7 +56,9 @@ fn node_flops(graph: &Graph, n: kiln_ir::NodeIndex) -> u64 {
         Op::MaxPool { kernel, .. } | Op::AvgPool { kernel, .. } => {
             out_elems * kernel.iter().map(|k| *k as u64).product::<u64>()
         }
-        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::CumSum { .. } if out.dtype.is_float() => out_elems,
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::CumSum { .. } | Op::CumProd { .. } if out.dtype.is_float() => {
+            out_elems
+        }
         _ => 0,
     }
 }

@@ -1,5 +1,5 @@
 //! Compiled vs interpreter: Reduce Prod/Max/Min (floats, ints, bool, empty reductions),
-//! ArgMax/ArgMin, TopK, CumSum, GatherElements, GatherND, ScatterElements, ScatterND and Pad,
+//! ArgMax/ArgMin, TopK, CumSum, CumProd, GatherElements, GatherND, ScatterElements, ScatterND and Pad,
 //! over dtypes, axes and workgroup counts (1, max, 3).
 
 mod support;
@@ -96,13 +96,17 @@ fn topk_largest_smallest() {
 }
 
 #[test]
-fn cumsum_modes() {
+fn cumsum_and_cumprod_modes() {
     for dt in NUMERIC {
         for (shape, axis) in [(vec![3, 5], 1), (vec![3, 5], 0), (vec![2, 3, 4], 1), (vec![6], 0)] {
             for (exclusive, reverse) in [(false, false), (true, false), (false, true), (true, true)] {
                 let name = format!("cumsum_{dt}_{shape:?}_{axis}_{exclusive}_{reverse}");
-                let g =
-                    build(&name, &[ty(dt, &shape)], |g, x| node(g, Op::CumSum { axis, exclusive, reverse }, &[x[0]]));
+                let g = build(&name, &[ty(dt, &shape)], |g, x| {
+                    vec![
+                        node(g, Op::CumSum { axis, exclusive, reverse }, &[x[0]])[0],
+                        node(g, Op::CumProd { axis, exclusive, reverse }, &[x[0]])[0],
+                    ]
+                });
                 let mut rng = Rng::new(84);
                 check_graph(&g, &[random(&mut rng, dt, &shape)], 1e-5);
             }

@@ -1,7 +1,7 @@
 //! `CumSum { axis, exclusive, reverse }`: running sums along `axis` (ONNX CumSum; its axis
 //! operand is folded into the attribute at import). `exclusive` leaves out the element itself
 //! (the first output is 0); `reverse` sums from the end. Floats accumulate in f64, integers in
-//! i64 with wrapping.
+//! i64 with wrapping. `CumProd` is the same scan with products (the empty product is 1).
 
 use super::check;
 use super::index::{ravel, strides, unravel};
@@ -66,6 +66,20 @@ pub fn eval(axis: usize, exclusive: bool, reverse: bool, inputs: &[&Tensor]) -> 
     Ok(vec![t])
 }
 
+/// `CumProd`: the same scan with products (empty product 1); floats in f64, integers wrapping.
+pub fn eval_prod(axis: usize, exclusive: bool, reverse: bool, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    let ty = infer(axis, &check::types_of(inputs))?.remove(0);
+    let x = inputs[0];
+    let t = if ty.dtype.is_float() {
+        let s = scan(&ty.shape, axis, exclusive, reverse, &x.to_f64_vec(), 1.0, |a, b| a * b);
+        super::cast::cast(&Tensor::from_f64(&ty.shape, s)?, ty.dtype)
+    } else {
+        let s = scan(&ty.shape, axis, exclusive, reverse, &x.to_i64_vec()?, 1i64, i64::wrapping_mul);
+        super::cast::cast(&Tensor::from_i64(&ty.shape, s)?, ty.dtype)
+    };
+    Ok(vec![t])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +97,16 @@ mod tests {
         let m = Tensor::from_i32(&[2, 2], vec![1, 2, 3, 4]).unwrap();
         assert_eq!(eval(0, false, false, &[&m]).unwrap()[0], Tensor::from_i32(&[2, 2], vec![1, 2, 4, 6]).unwrap());
         assert_eq!(eval(1, false, false, &[&m]).unwrap()[0], Tensor::from_i32(&[2, 2], vec![1, 3, 3, 7]).unwrap());
+    }
+
+    #[test]
+    fn products() {
+        let x = Tensor::from_f64(&[4], vec![1., 2., 3., 4.]).unwrap();
+        let r = |e, rv| eval_prod(0, e, rv, &[&x]).unwrap().remove(0);
+        assert_eq!(r(false, false), Tensor::from_f64(&[4], vec![1., 2., 6., 24.]).unwrap());
+        assert_eq!(r(true, false), Tensor::from_f64(&[4], vec![1., 1., 2., 6.]).unwrap());
+        assert_eq!(r(false, true), Tensor::from_f64(&[4], vec![24., 24., 12., 4.]).unwrap());
+        assert_eq!(r(true, true), Tensor::from_f64(&[4], vec![24., 12., 4., 1.]).unwrap());
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub fn infer(op: &Op, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
         Op::Reduce { op, axes, keep_dims } => reduce::infer(*op, axes, *keep_dims, inputs),
         Op::ArgReduce { axis, keep_dims, .. } => arg_reduce::infer(*axis, *keep_dims, inputs),
         Op::TopK { k, axis, .. } => topk::infer(*k, *axis, inputs),
-        Op::CumSum { axis, .. } => cumsum::infer(*axis, inputs),
+        Op::CumSum { axis, .. } | Op::CumProd { axis, .. } => cumsum::infer(*axis, inputs),
         Op::GatherElements { axis } => gather_elements::infer(*axis, inputs),
         Op::GatherND { batch_dims } => gather_nd::infer(*batch_dims, inputs),
         Op::ScatterElements { axis, reduction } => scatter::infer_elements(*axis, *reduction, inputs),
@@ -104,6 +104,7 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         }
         Op::TopK { k, axis, largest, .. } => topk::eval(*k, *axis, *largest, inputs),
         Op::CumSum { axis, exclusive, reverse } => cumsum::eval(*axis, *exclusive, *reverse, inputs),
+        Op::CumProd { axis, exclusive, reverse } => cumsum::eval_prod(*axis, *exclusive, *reverse, inputs),
         Op::GatherElements { axis } => gather_elements::eval(*axis, inputs),
         Op::GatherND { batch_dims } => gather_nd::eval(*batch_dims, inputs),
         Op::ScatterElements { axis, reduction } => scatter::eval_elements(*axis, *reduction, inputs),

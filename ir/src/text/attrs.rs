@@ -40,7 +40,7 @@ pub fn print_attrs(op: &Op) -> Vec<(&'static str, String)> {
             ("largest", largest.to_string()),
             ("sorted", sorted.to_string()),
         ],
-        Op::CumSum { axis, exclusive, reverse } => {
+        Op::CumSum { axis, exclusive, reverse } | Op::CumProd { axis, exclusive, reverse } => {
             vec![("axis", axis.to_string()), ("exclusive", exclusive.to_string()), ("reverse", reverse.to_string())]
         }
         Op::GatherElements { axis } => vec![("axis", axis.to_string())],
@@ -257,6 +257,9 @@ pub fn build_op(mut a: Attrs) -> Result<Op> {
             largest: a.bool("largest")?,
             sorted: a.bool("sorted")?,
         }),
+        "CumProd" => {
+            Ok(Op::CumProd { axis: a.usize("axis")?, exclusive: a.bool("exclusive")?, reverse: a.bool("reverse")? })
+        }
         "CumSum" => {
             Ok(Op::CumSum { axis: a.usize("axis")?, exclusive: a.bool("exclusive")?, reverse: a.bool("reverse")? })
         }

@@ -50,7 +50,8 @@ pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
         Op::Reduce { op, axes, .. } => reduce::lower(*op, axes, k),
         Op::ArgReduce { op, axis, select_last_index, .. } => arg_reduce::lower(*op, *axis, *select_last_index, k),
         Op::TopK { k: kk, axis, largest, .. } => topk::lower(*kk, *axis, *largest, k),
-        Op::CumSum { axis, exclusive, reverse } => cumsum::lower(*axis, *exclusive, *reverse, k),
+        Op::CumSum { axis, exclusive, reverse } => cumsum::lower(cumsum::Scan::Sum, *axis, *exclusive, *reverse, k),
+        Op::CumProd { axis, exclusive, reverse } => cumsum::lower(cumsum::Scan::Prod, *axis, *exclusive, *reverse, k),
         Op::GatherElements { axis } => gather_elements::lower(*axis, k),
         Op::GatherND { batch_dims } => gather_nd::lower(*batch_dims, k),
         Op::ScatterElements { axis, reduction } => {

@@ -1,10 +1,10 @@
 //! Constant (value, value_float(s), value_int(s)) and ConstantOfShape (constant shape operand):
-//! both become IR constants.
+//! both become IR constants. EyeLike (a static shape) becomes a constant too.
 
 use crate::context::NodeCtx;
 use crate::error::Result;
 use crate::tensor_proto::tensor_from_proto;
-use kiln_ir::{Tensor, ValueRef};
+use kiln_ir::{Op, Tensor, ValueRef};
 
 pub fn constant(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let set: Vec<&str> = ctx.node.attribute.iter().map(|a| a.name()).collect();
@@ -62,4 +62,22 @@ pub fn constant_of_shape(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     let t = kiln_ir::for_each_dtype!(&fill, a => Tensor::from_vec(&shape, vec![a.iter().copied().next().unwrap_or_default(); n]));
     let t = t.map_err(|e| ctx.err(e))?;
     Ok(vec![ctx.add_constant(ctx.out_name(0), t)])
+}
+
+/// `EyeLike(x)` (opset 9): a constant of x's (static, 2-D) shape with ones on diagonal `k` and
+/// zeros elsewhere, in the `dtype` attribute's type (x's when absent).
+pub fn eye_like(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
+    let x = ctx.input(0)?;
+    let shape = ctx.shape(x);
+    let [rows, cols] = shape[..] else {
+        return Err(ctx.err(format!("input must be 2-D, got shape {shape:?}")));
+    };
+    let k = ctx.attr_int("k", 0)?;
+    let dtype = match ctx.attr_int_opt("dtype")? {
+        Some(code) => crate::tensor_proto::dtype_from_onnx(code as i32, "dtype").map_err(|e| ctx.err(e))?,
+        None => ctx.ty(x).dtype,
+    };
+    let data: Vec<f64> = (0..rows * cols).map(|i| f64::from((i % cols) as i64 - (i / cols) as i64 == k)).collect();
+    let eye = ctx.add_constant(ctx.tmp_name("eye_f64"), Tensor::from_f64(&shape, data)?);
+    Ok(vec![ctx.emit_out(Op::Cast { to: dtype }, &[eye])?])
 }
