@@ -219,7 +219,7 @@ fn strip_base(kn: &mut Kernel, t: &Tiles, s: &str, jc: &str) -> String {
 /// Emit `body(masked)` for a strip starting at column `j0`: unmasked when N is a multiple of
 /// NR, else behind an `scf.if` on whether the strip is full.
 fn by_fullness(kn: &mut Kernel, t: &Tiles, n: usize, j0: &str, body: &mut dyn FnMut(&mut Kernel, bool)) {
-    if n % t.nr == 0 {
+    if n.is_multiple_of(t.nr) {
         return body(kn, false);
     }
     let end = kn.b.affine(j0, 1, t.nr as i64);
@@ -254,8 +254,8 @@ fn pack_rows(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, bas
     let row = kn.b.iadd(&blk.pc, &kk);
     let off = kn.b.affine(&kk, t.nr as i64, 0);
     let off = kn.b.iadd(base, &off);
-    for v in 0..2 {
-        let x = vload(kn, t, &p.b, &[row.clone(), cols[v].0.clone()], cols[v].1.as_ref());
+    for (v, (col, mask)) in cols.iter().enumerate() {
+        let x = vload(kn, t, &p.b, &[row.clone(), col.clone()], mask.as_ref());
         let o = kn.b.affine(&off, 1, (v * t.w) as i64);
         vstore(kn, t, &x, bp, &[o], None);
     }
@@ -344,12 +344,9 @@ fn micro_tile(
     let zv = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
     let mut inits = Vec::new();
     for row in &rows {
-        for v in 0..2 {
-            let init = if accumulate {
-                vload(kn, t, &p.o, &[row.clone(), cols[v].0.clone()], cols[v].1.as_ref())
-            } else {
-                zv.clone()
-            };
+        for (col, mask) in &cols {
+            let init =
+                if accumulate { vload(kn, t, &p.o, &[row.clone(), col.clone()], mask.as_ref()) } else { zv.clone() };
             inits.push((init, t.vty.clone()));
         }
     }
@@ -369,9 +366,9 @@ fn micro_tile(
         let ai = if p.trans_a { vec![kidx.clone(), row.clone()] } else { vec![row.clone(), kidx.clone()] };
         let a = kn.b.load(&p.a, &ai);
         let ab = kn.b.op(format!("vector.broadcast {a} : f32 to {}", t.vty));
-        for v in 0..2 {
+        for (v, b) in bv.iter().enumerate() {
             let acc = &l.accs[2 * r + v];
-            next.push(kn.b.op(format!("vector.fma {ab}, {}, {acc} : {}", bv[v], t.vty)));
+            next.push(kn.b.op(format!("vector.fma {ab}, {b}, {acc} : {}", t.vty)));
         }
     }
     let res = kn.b.end_for_iter(l, &next);
