@@ -76,6 +76,7 @@ pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u
     let mut schedule = Vec::new();
     for (i, st) in plan.steps.iter().enumerate() {
         let mut k = Kernel::new(st.params.clone());
+        k.f32_lanes = target.f32_lanes();
         match st.kind {
             plan::StepKind::Node(n) => lower::lower(&graph.node(n).op, &mut k, st.n_in),
             plan::StepKind::Copy => lower::copy::lower(&mut k),

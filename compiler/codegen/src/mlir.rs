@@ -1,7 +1,7 @@
 //! MLIR stage: parse the kernel module text with melior, lower it to the LLVM dialect
-//! (scf -> cf, math -> LLVM intrinsics / libm, memref -> LLVM with the bare-pointer calling
-//! convention, so a static memref argument is one `ptr` and `index` is `i64`), and translate it
-//! into an LLVM module owned by the caller's inkwell context.
+//! (scf -> cf, vector -> LLVM, math -> LLVM intrinsics / libm, memref -> LLVM with the bare-pointer
+//! calling convention, so a static memref argument is one `ptr` and `index` is `i64`), and translate
+//! it into an LLVM module owned by the caller's inkwell context.
 
 use crate::error::{CodegenError, Result};
 use melior::dialect::DialectRegistry;
@@ -15,8 +15,8 @@ use melior::Context;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// The lowering pipeline from scf/arith/math/memref/func to the LLVM dialect.
-pub const PIPELINE: &str = "builtin.module(convert-scf-to-cf, convert-math-to-llvm, convert-math-to-libm, \
+/// The lowering pipeline from scf/vector/arith/math/memref/func to the LLVM dialect.
+pub const PIPELINE: &str = "builtin.module(convert-vector-to-scf, convert-scf-to-cf, convert-vector-to-llvm, convert-math-to-llvm, convert-math-to-libm, \
      expand-strided-metadata, finalize-memref-to-llvm, convert-arith-to-llvm, \
      convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}, convert-cf-to-llvm, reconcile-unrealized-casts)";
 

@@ -78,3 +78,17 @@ pub fn resolve(cpu: &str) -> Result<ResolvedTarget> {
 pub fn target_features(cpu: &str) -> Result<Vec<String>> {
     Ok(resolve(cpu)?.features)
 }
+
+impl ResolvedTarget {
+    /// f32 lanes of the widest vector register the code may use.
+    pub fn f32_lanes(&self) -> usize {
+        let has = |f: &str| self.features.iter().any(|x| x == f);
+        if has("avx512f") {
+            16
+        } else if has("avx") {
+            8
+        } else {
+            4
+        }
+    }
+}

@@ -61,6 +61,59 @@ fn gemm_alpha_beta_transposes_and_c_shapes() {
     check_graph(&g, &ins, 1e-5);
 }
 
+/// f32 shapes for the register-tiled kernel: M, N not multiples of the tile, K past one or
+/// several K blocks (256) with a remainder, N wide enough that the grid splits column strips,
+/// A batch folded into M, B with unit batch dims.
+#[test]
+fn matmul_tiled_remainders_and_k_blocks() {
+    let cases: [(&[usize], &[usize]); 9] = [
+        (&[13, 300], &[300, 37]),
+        (&[7, 5], &[5, 40]),
+        (&[1, 9], &[9, 64]),
+        (&[6, 16], &[16, 16]),
+        (&[2, 3, 20], &[20, 17]),
+        (&[2, 3, 4], &[1, 4, 18]),
+        (&[19, 513], &[513, 133]),
+        (&[12, 256], &[256, 256]),
+        (&[5, 257], &[257, 2]),
+    ];
+    for (sa, sb) in cases {
+        let dt = DType::F32;
+        let g = build(&format!("matmul_tiled_{sa:?}_{sb:?}"), &[ty(dt, sa), ty(dt, sb)], |g, x| {
+            node(g, Op::MatMul, &[x[0], x[1]])
+        });
+        let mut rng = Rng::new(24);
+        let ins = vec![random(&mut rng, dt, sa), random(&mut rng, dt, sb)];
+        check_graph(&g, &ins, 1e-5);
+    }
+}
+
+/// Gemm on the tiled kernel: every transpose pair, alpha/beta with C broadcast shapes, sizes off
+/// the tile and past a K block, few and many column strips.
+#[test]
+fn gemm_tiled_transposes_alpha_beta_c() {
+    let dt = DType::F32;
+    for (m, k, n) in [(13, 270, 37), (8, 20, 133)] {
+        let c_shapes: [Option<Vec<usize>>; 4] = [None, Some(vec![n]), Some(vec![m, 1]), Some(vec![m, n])];
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            for c in &c_shapes {
+                let a_shape = if ta { vec![k, m] } else { vec![m, k] };
+                let b_shape = if tb { vec![n, k] } else { vec![k, n] };
+                let mut tys = vec![ty(dt, &a_shape), ty(dt, &b_shape)];
+                if let Some(c) = c {
+                    tys.push(ty(dt, c));
+                }
+                let alpha = if c.is_none() { 1.0 } else { 0.75 };
+                let op = Op::Gemm { alpha, beta: -1.5, trans_a: ta, trans_b: tb };
+                let g = build(&format!("gemm_tiled_{m}_{k}_{n}_{ta}_{tb}_{c:?}"), &tys, |g, x| node(g, op.clone(), x));
+                let mut rng = Rng::new(25);
+                let ins: Vec<_> = tys.iter().map(|t| random(&mut rng, dt, &t.shape)).collect();
+                check_graph(&g, &ins, 1e-5);
+            }
+        }
+    }
+}
+
 struct ConvCase {
     x: [usize; 4],
     w: [usize; 4],

@@ -180,6 +180,43 @@ impl Builder {
         self.line("}");
     }
 
+    /// Open `scf.for %iv = lo to hi step step` (`step` an index value); returns the induction
+    /// variable. Close with [`Builder::end_for`].
+    pub fn for_step(&mut self, lo: &str, hi: &str, step: &str) -> String {
+        let iv = self.fresh();
+        self.line(format!("scf.for {iv} = {lo} to {hi} step {step} {{"));
+        self.indent += 1;
+        iv
+    }
+
+    /// Open `scf.if %cond` (no results); close with [`Builder::end_if`], optionally after
+    /// [`Builder::else_`].
+    pub fn if_(&mut self, cond: &str) {
+        self.line(format!("scf.if {cond} {{"));
+        self.indent += 1;
+    }
+
+    pub fn else_(&mut self) {
+        self.indent -= 1;
+        self.line("} else {");
+        self.indent += 1;
+    }
+
+    pub fn end_if(&mut self) {
+        self.indent -= 1;
+        self.line("}");
+    }
+
+    /// A hoisted constant spelled `lit : ty` (e.g. `dense<0.0> : vector<8xf32>`).
+    pub fn typed_const(&mut self, lit: &str, ty: &str) -> String {
+        self.constant(lit.to_string(), ty)
+    }
+
+    /// `min(a, b)` on signed indices.
+    pub fn imin(&mut self, a: &str, b: &str) -> String {
+        self.op(format!("arith.minsi {a}, {b} : index"))
+    }
+
     /// Open `scf.for` carrying `inits` (value, MLIR type) pairs.
     pub fn for_iter(&mut self, lo: &str, hi: &str, inits: &[(String, String)]) -> IterLoop {
         let iv = self.fresh();

@@ -15,6 +15,8 @@ pub struct Kernel {
     pub b: Builder,
     pub params: Vec<Mem>,
     pub max_workgroups: u64,
+    /// f32 lanes of the target's widest vector register (16 with AVX-512, 8 with AVX, 4 else).
+    pub f32_lanes: usize,
     partitioned: bool,
 }
 
@@ -41,7 +43,7 @@ impl Kernel {
             .enumerate()
             .map(|(i, (dtype, shape))| Mem { name: format!("%b{i}"), dtype, shape })
             .collect();
-        Kernel { b: Builder::new(), params, max_workgroups: 1, partitioned: false }
+        Kernel { b: Builder::new(), params, max_workgroups: 1, f32_lanes: 8, partitioned: false }
     }
 
     pub fn param(&self, i: usize) -> Mem {

@@ -1,8 +1,10 @@
 //! Gemm: `alpha * op(A) @ op(B) + beta * C` with A, B rank 2, optional C broadcast to [M, N].
 //! Same i, k, j loop order as MatMul; a last pass over the row applies alpha, beta and C.
+//! f32 goes to [`super::gemm_tiled`], then the same epilogue runs over the workgroup's rectangle.
 
 use super::expect_float;
-use crate::emit::{broadcast_index, Kernel};
+use super::gemm_tiled::{self, Product, Region};
+use crate::emit::{broadcast_index, Kernel, Mem};
 use crate::error::Result;
 
 pub fn lower(alpha: f32, beta: f32, trans_a: bool, trans_b: bool, k: &mut Kernel, n_in: usize) -> Result<()> {
@@ -12,6 +14,17 @@ pub fn lower(alpha: f32, beta: f32, trans_a: bool, trans_b: bool, k: &mut Kernel
     let dt = a.dtype;
     let n = o.shape[1];
     let kk = if trans_a { a.shape[0] } else { a.shape[1] };
+    let m = o.shape[0];
+    if gemm_tiled::applies(dt, m, n, kk) {
+        let p = Product { a, b, o: o.clone(), m, n, k: kk, trans_a, trans_b };
+        let r = gemm_tiled::emit(k, &p);
+        if alpha != 1.0 || c.is_some() {
+            let i = k.b.for_(&r.r0, &r.r1);
+            epilogue(k, alpha, beta, c.as_ref(), &o, &i, &r);
+            k.b.end_for();
+        }
+        return Ok(());
+    }
 
     let part = k.begin_parallel(&o.shape, &[]);
     let nest = k.loops(&o.shape, &[1], &part);
@@ -40,23 +53,31 @@ pub fn lower(alpha: f32, beta: f32, trans_a: bool, trans_b: bool, k: &mut Kernel
     k.b.end_for();
 
     if alpha != 1.0 || c.is_some() {
-        let al = k.b.cst(dt, alpha as f64);
-        let be = k.b.cst(dt, beta as f64);
-        let j = k.b.for_(&jlo, &jhi);
-        let oi = vec![i, j];
-        let v = k.b.load(&o, &oi);
-        let mut r = k.b.mul(&al, &v, dt);
-        if let Some(c) = &c {
-            let ci = broadcast_index(&oi, &c.shape, &o.shape, &zero);
-            let cv = k.b.load(c, &ci);
-            let bc = k.b.mul(&be, &cv, dt);
-            r = k.b.add(&r, &bc, dt);
-        }
-        k.b.store(&r, &o, &oi);
-        k.b.end_for();
+        let r = Region { r0: String::new(), r1: String::new(), c0: jlo, c1: jhi };
+        epilogue(k, alpha, beta, c.as_ref(), &o, &i, &r);
     }
 
     k.close(nest);
     k.end_parallel(part);
     Ok(())
+}
+
+/// `o[i, j] = alpha * o[i, j] + beta * C[i, j]` (C broadcast) for j in the region's columns.
+fn epilogue(k: &mut Kernel, alpha: f32, beta: f32, c: Option<&Mem>, o: &Mem, i: &str, r: &Region) {
+    let dt = o.dtype;
+    let zero = k.b.idx(0);
+    let al = k.b.cst(dt, alpha as f64);
+    let be = k.b.cst(dt, beta as f64);
+    let j = k.b.for_(&r.c0, &r.c1);
+    let oi = vec![i.to_string(), j];
+    let v = k.b.load(o, &oi);
+    let mut res = k.b.mul(&al, &v, dt);
+    if let Some(c) = c {
+        let ci = broadcast_index(&oi, &c.shape, &o.shape, &zero);
+        let cv = k.b.load(c, &ci);
+        let bc = k.b.mul(&be, &cv, dt);
+        res = k.b.add(&res, &bc, dt);
+    }
+    k.b.store(&res, o, &oi);
+    k.b.end_for();
 }

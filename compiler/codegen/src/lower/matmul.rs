@@ -1,8 +1,10 @@
 //! MatMul (numpy semantics): rank-1 operands are viewed as `[1,K]` / `[K,1]` and the output as
 //! `[batch.., M, N]` (same bytes), batch dims broadcast. Loop order batch, i, k, j: the output row
 //! is zeroed, then accumulates `a[i,k] * b[k,j]` over k with j innermost so LLVM vectorizes j.
+//! f32 products whose B has no batch (A's batch folds into M) go to [`super::gemm_tiled`].
 
 use super::expect_float;
+use super::gemm_tiled::{self, Product};
 use crate::emit::{broadcast_index, Kernel};
 use crate::error::Result;
 
@@ -10,6 +12,10 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     let (a, b, o) = (k.param(0), k.param(1), k.param(2));
     expect_float("MatMul", a.dtype)?;
     let dt = a.dtype;
+    if let Some(p) = tiled(k) {
+        gemm_tiled::emit(k, &p);
+        return Ok(());
+    }
     let a_shape = if a.rank() == 1 { vec![1, a.shape[0]] } else { a.shape.clone() };
     let b_shape = if b.rank() == 1 { vec![b.shape[0], 1] } else { b.shape.clone() };
     let (m, kk) = (a_shape[a_shape.len() - 2], a_shape[a_shape.len() - 1]);
@@ -56,4 +62,24 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     k.close(nest);
     k.end_parallel(part);
     Ok(())
+}
+
+/// The tiled product when B is 2-D (or has only unit batch dims) and the dtype is f32: A's
+/// batch dims fold into M, the output is viewed as `[M, N]`.
+fn tiled(k: &mut Kernel) -> Option<Product> {
+    let (a, b) = (k.param(0), k.param(1));
+    if b.rank() < 2 || b.shape[..b.rank() - 2].iter().product::<usize>() != 1 {
+        return None;
+    }
+    let kk = a.shape[a.rank() - 1];
+    let n = b.shape[b.rank() - 1];
+    if kk == 0 {
+        return None;
+    }
+    let m = a.shape.iter().product::<usize>() / kk;
+    if !gemm_tiled::applies(a.dtype, m, n, kk) {
+        return None;
+    }
+    let (a, b, o) = (k.view(0, vec![m, kk]), k.view(1, vec![kk, n]), k.view(2, vec![m, n]));
+    Some(Product { a, b, o, m, n, k: kk, trans_a: false, trans_b: false })
 }

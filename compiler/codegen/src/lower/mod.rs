@@ -19,6 +19,7 @@ pub mod gather;
 pub mod gather_elements;
 pub mod gather_nd;
 pub mod gemm;
+pub mod gemm_tiled;
 pub mod layer_norm;
 pub mod matmul;
 pub mod pad;

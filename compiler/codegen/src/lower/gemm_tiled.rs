@@ -1,0 +1,380 @@
+//! Register-tiled f32 matrix product shared by MatMul and Gemm: `O[M,N] = op(A) @ op(B)` over
+//! 2-D views, written with the MLIR `vector` dialect.
+//!
+//! Blocking (BLIS-like, sized for the target's vector width `W`):
+//! - the workgroup grid partitions the `N / NR` column strips (or the `M / MR` row tiles when
+//!   there are few strips), so each workgroup owns a rectangle of the output;
+//! - per block of `NC` columns and `KC` depth, the workgroup packs its slice of B into a
+//!   zero-padded `[strip][k][NR]` panel (contiguous vector loads, no cache-set conflicts,
+//!   `trans_b` handled here);
+//! - an `MR x NR` accumulator tile (MR rows x 2 vectors) runs over the `KC` block with
+//!   `vector.broadcast` of A elements, `vector.load` of the packed B row and `vector.fma`, then is
+//!   added into the output once. The last row tile has `M % MR` rows (static); the last strip
+//!   masks its columns past N.
+
+use crate::emit::{Kernel, Mem};
+use kiln_ir::DType;
+
+/// The product to compute: `o[M,N] = op(a) @ op(b)`, `op` transposing when asked.
+pub struct Product {
+    pub a: Mem,
+    pub b: Mem,
+    pub o: Mem,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub trans_a: bool,
+    pub trans_b: bool,
+}
+
+/// The output rectangle one workgroup wrote: rows `[r0, r1)`, columns `[c0, c1)`.
+pub struct Region {
+    pub r0: String,
+    pub r1: String,
+    pub c0: String,
+    pub c1: String,
+}
+
+/// Depth of one packed block of B.
+const KC: usize = 256;
+/// Columns of one packed block of B (rounded to whole strips).
+const NC: usize = 256;
+/// Partition column strips when there are at least this many, else row tiles.
+const MIN_STRIPS_TO_SPLIT: usize = 8;
+
+/// Whether the tiled kernel handles this product (otherwise the scalar loop nest does).
+pub fn applies(dt: DType, m: usize, n: usize, k: usize) -> bool {
+    dt == DType::F32 && m >= 1 && n >= 2 && k >= 1
+}
+
+/// Tile sizes for one product.
+struct Tiles {
+    w: usize,
+    nr: usize,
+    mr: usize,
+    kc: usize,
+    /// Strips per packed block.
+    ncs: usize,
+    vty: String,
+    mty: String,
+}
+
+impl Tiles {
+    fn new(lanes: usize, k: usize) -> Tiles {
+        let w = lanes;
+        let nr = 2 * w;
+        // 2*MR accumulators + 2 B vectors + 1 broadcast fit the register file.
+        let mr = if w >= 16 { 8 } else { 6 };
+        Tiles {
+            w,
+            nr,
+            mr,
+            kc: k.min(KC),
+            ncs: (NC / nr).max(1),
+            vty: format!("vector<{w}xf32>"),
+            mty: format!("vector<{w}xi1>"),
+        }
+    }
+}
+
+/// Per-block loop values: block start strip, packed block base strip, depth start and length.
+struct Block {
+    jc: String,
+    pc: String,
+    kc: String,
+}
+
+/// Emit the product for this workgroup's share; returns the rectangle it wrote.
+pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
+    let t = Tiles::new(kn.f32_lanes, p.k);
+    let (mt, ns) = (p.m.div_ceil(t.mr), p.n.div_ceil(t.nr));
+    let (t0, t1, s0, s1) = if ns >= MIN_STRIPS_TO_SPLIT || mt == 1 {
+        let (s0, s1) = kn.partition(ns);
+        (kn.b.idx(0), kn.b.idx(mt as i64), s0, s1)
+    } else {
+        let (t0, t1) = kn.partition(mt);
+        (t0, t1, kn.b.idx(0), kn.b.idx(ns as i64))
+    };
+    let region = region(kn, p, &t, [&t0, &t1, &s0, &s1]);
+    let single_k = p.k <= t.kc;
+    if !single_k {
+        zero_region(kn, p, &region);
+    }
+    let size = t.ncs * t.kc * t.nr;
+    let bp = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![size] };
+    kn.b.line(format!("{} = memref.alloc() {{alignment = 64 : i64}} : {}", bp.name, bp.memref_ty()));
+
+    let step = kn.b.idx(t.ncs as i64);
+    let jc = kn.b.for_step(&s0, &s1, &step);
+    let jc_end0 = kn.b.iadd(&jc, &step);
+    let jce = kn.b.imin(&jc_end0, &s1);
+    let (pc, kc) = if single_k {
+        (kn.b.idx(0), kn.b.idx(p.k as i64))
+    } else {
+        let (zero, kmax, kcs) = (kn.b.idx(0), kn.b.idx(p.k as i64), kn.b.idx(t.kc as i64));
+        let pc = kn.b.for_step(&zero, &kmax, &kcs);
+        let left = kn.b.isub(&kmax, &pc);
+        let kc = kn.b.imin(&left, &kcs);
+        (pc, kc)
+    };
+    let blk = Block { jc: jc.clone(), pc, kc };
+    pack(kn, p, &t, &bp, &blk, &jce);
+    row_tiles(kn, p, &t, &bp, &blk, &jce, (&t0, &t1), !single_k);
+    if !single_k {
+        kn.b.end_for();
+    }
+    kn.b.end_for();
+    kn.b.line(format!("memref.dealloc {} : {}", bp.name, bp.memref_ty()));
+    region
+}
+
+/// Rows `[t0*MR, min(t1*MR, M))` and columns `[s0*NR, min(s1*NR, N))`.
+fn region(kn: &mut Kernel, p: &Product, t: &Tiles, [t0, t1, s0, s1]: [&String; 4]) -> Region {
+    let (m, n) = (kn.b.idx(p.m as i64), kn.b.idx(p.n as i64));
+    let r0 = kn.b.affine(t0, t.mr as i64, 0);
+    let r1a = kn.b.affine(t1, t.mr as i64, 0);
+    let r1 = kn.b.imin(&r1a, &m);
+    let c0 = kn.b.affine(s0, t.nr as i64, 0);
+    let c1a = kn.b.affine(s1, t.nr as i64, 0);
+    let c1 = kn.b.imin(&c1a, &n);
+    Region { r0, r1, c0, c1 }
+}
+
+/// Zero the workgroup's rectangle (the tiles then accumulate one K block at a time).
+fn zero_region(kn: &mut Kernel, p: &Product, r: &Region) {
+    let z = kn.b.cst(DType::F32, 0.0);
+    let i = kn.b.for_(&r.r0, &r.r1);
+    let j = kn.b.for_(&r.c0, &r.c1);
+    kn.b.store(&z, &p.o, &[i, j]);
+    kn.b.end_for();
+    kn.b.end_for();
+}
+
+/// The mask of the `W` columns from `col` that lie inside N, and the column to address them
+/// at: `col` clamped to N, so an all-false vector past the end never forms an out-of-bounds
+/// address.
+fn col_mask(kn: &mut Kernel, t: &Tiles, n: usize, col: &str) -> (String, String) {
+    let nn = kn.b.idx(n as i64);
+    let left = kn.b.isub(&nn, col);
+    let cnt = kn.b.iclamp(&left, 0, t.w as i64);
+    let mask = kn.b.op(format!("vector.create_mask {cnt} : {}", t.mty));
+    (mask, kn.b.imin(col, &nn))
+}
+
+/// The `W`-column groups of a strip at `j0`: (column to address, mask when `masked`).
+fn strip_cols(kn: &mut Kernel, t: &Tiles, n: usize, j0: &str, masked: bool) -> Vec<(String, Option<String>)> {
+    (0..2)
+        .map(|v| {
+            let col = kn.b.affine(j0, 1, (v * t.w) as i64);
+            if masked {
+                let (mask, col) = col_mask(kn, t, n, &col);
+                (col, Some(mask))
+            } else {
+                (col, None)
+            }
+        })
+        .collect()
+}
+
+/// `vector.load` (or a zero-filled `vector.maskedload` under `mask`) of `W` f32 at `idx`.
+fn vload(kn: &mut Kernel, t: &Tiles, m: &Mem, idx: &[String], mask: Option<&String>) -> String {
+    let ty = m.memref_ty();
+    match mask {
+        None => kn.b.op(format!("vector.load {}[{}] : {ty}, {}", m.name, idx.join(", "), t.vty)),
+        Some(mk) => {
+            let z = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
+            kn.b.op(format!(
+                "vector.maskedload {}[{}], {mk}, {z} : {ty}, {}, {} into {}",
+                m.name,
+                idx.join(", "),
+                t.mty,
+                t.vty,
+                t.vty
+            ))
+        }
+    }
+}
+
+/// `vector.store` (or `vector.maskedstore` under `mask`) of `v` at `idx`.
+fn vstore(kn: &mut Kernel, t: &Tiles, v: &str, m: &Mem, idx: &[String], mask: Option<&String>) {
+    let ty = m.memref_ty();
+    match mask {
+        None => kn.b.line(format!("vector.store {v}, {}[{}] : {ty}, {}", m.name, idx.join(", "), t.vty)),
+        Some(mk) => kn.b.line(format!(
+            "vector.maskedstore {}[{}], {mk}, {v} : {ty}, {}, {}",
+            m.name,
+            idx.join(", "),
+            t.mty,
+            t.vty
+        )),
+    }
+}
+
+/// Offset of strip `s` of the block starting at strip `jc` in the packed panel.
+fn strip_base(kn: &mut Kernel, t: &Tiles, s: &str, jc: &str) -> String {
+    let rel = kn.b.isub(s, jc);
+    kn.b.affine(&rel, (t.kc * t.nr) as i64, 0)
+}
+
+/// Emit `body(masked)` for a strip starting at column `j0`: unmasked when N is a multiple of
+/// NR, else behind an `scf.if` on whether the strip is full.
+fn by_fullness(kn: &mut Kernel, t: &Tiles, n: usize, j0: &str, body: &mut dyn FnMut(&mut Kernel, bool)) {
+    if n.is_multiple_of(t.nr) {
+        return body(kn, false);
+    }
+    let end = kn.b.affine(j0, 1, t.nr as i64);
+    let nn = kn.b.idx(n as i64);
+    let full = kn.b.icmp("sle", &end, &nn);
+    kn.b.if_(&full);
+    body(kn, false);
+    kn.b.else_();
+    body(kn, true);
+    kn.b.end_if();
+}
+
+/// Pack B's strips `[jc, jce)` x depth `[pc, pc+kc)` into `bp` as `[strip][k][NR]`, zero past N.
+fn pack(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, jce: &str) {
+    let s = kn.b.for_(&blk.jc, jce);
+    let base = strip_base(kn, t, &s, &blk.jc);
+    let j0 = kn.b.affine(&s, t.nr as i64, 0);
+    if p.trans_b {
+        pack_transposed(kn, p, t, bp, blk, &base, &j0);
+    } else {
+        by_fullness(kn, t, p.n, &j0, &mut |kn, masked| pack_rows(kn, p, t, bp, blk, &base, &j0, masked));
+    }
+    kn.b.end_for();
+}
+
+/// Packing from row-major B `[K, N]`: two vector copies per depth step.
+#[allow(clippy::too_many_arguments)]
+fn pack_rows(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, base: &str, j0: &str, masked: bool) {
+    let cols = strip_cols(kn, t, p.n, j0, masked);
+    let zero = kn.b.idx(0);
+    let kk = kn.b.for_(&zero, &blk.kc);
+    let row = kn.b.iadd(&blk.pc, &kk);
+    let off = kn.b.affine(&kk, t.nr as i64, 0);
+    let off = kn.b.iadd(base, &off);
+    for (v, (col, mask)) in cols.iter().enumerate() {
+        let x = vload(kn, t, &p.b, &[row.clone(), col.clone()], mask.as_ref());
+        let o = kn.b.affine(&off, 1, (v * t.w) as i64);
+        vstore(kn, t, &x, bp, &[o], None);
+    }
+    kn.b.end_for();
+}
+
+/// Packing from B^T `[N, K]`: one scalar per element, reading along K.
+fn pack_transposed(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, base: &str, j0: &str) {
+    let zero = kn.b.idx(0);
+    let nr = kn.b.idx(t.nr as i64);
+    let l = kn.b.for_(&zero, &nr);
+    let j = kn.b.iadd(j0, &l);
+    let nn = kn.b.idx(p.n as i64);
+    let valid = kn.b.icmp("slt", &j, &nn);
+    let jl = kn.b.iclamp(&j, 0, p.n as i64 - 1);
+    let z = kn.b.cst(DType::F32, 0.0);
+    let kk = kn.b.for_(&zero, &blk.kc);
+    let kidx = kn.b.iadd(&blk.pc, &kk);
+    let x = kn.b.load(&p.b, &[jl, kidx]);
+    let x = kn.b.select(&valid, &x, &z, DType::F32);
+    let off = kn.b.affine(&kk, t.nr as i64, 0);
+    let off = kn.b.iadd(base, &off);
+    let off = kn.b.iadd(&off, &l);
+    kn.b.store(&x, bp, &[off]);
+    kn.b.end_for();
+    kn.b.end_for();
+}
+
+/// The full `MR`-row tiles of `[t0, t1)`, then the `M % MR`-row tile if this range holds it.
+#[allow(clippy::too_many_arguments)]
+fn row_tiles(
+    kn: &mut Kernel,
+    p: &Product,
+    t: &Tiles,
+    bp: &Mem,
+    blk: &Block,
+    jce: &str,
+    (t0, t1): (&str, &str),
+    accumulate: bool,
+) {
+    let mt_full = p.m / t.mr;
+    let full = kn.b.idx(mt_full as i64);
+    let tf = kn.b.imin(t1, &full);
+    let ti = kn.b.for_(t0, &tf);
+    let i0 = kn.b.affine(&ti, t.mr as i64, 0);
+    strips(kn, p, t, bp, blk, jce, &i0, t.mr, accumulate);
+    kn.b.end_for();
+    let rem = p.m % t.mr;
+    if rem > 0 {
+        let has = kn.b.icmp("sgt", t1, &full);
+        kn.b.if_(&has);
+        let i0 = kn.b.idx((mt_full * t.mr) as i64);
+        strips(kn, p, t, bp, blk, jce, &i0, rem, accumulate);
+        kn.b.end_if();
+    }
+}
+
+/// One `mr`-row tile against every strip of the packed block.
+#[allow(clippy::too_many_arguments)]
+fn strips(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, jce: &str, i0: &str, mr: usize, acc: bool) {
+    let s = kn.b.for_(&blk.jc, jce);
+    let base = strip_base(kn, t, &s, &blk.jc);
+    let j0 = kn.b.affine(&s, t.nr as i64, 0);
+    by_fullness(kn, t, p.n, &j0, &mut |kn, masked| micro_tile(kn, p, t, bp, blk, &base, i0, &j0, mr, acc, masked));
+    kn.b.end_for();
+}
+
+/// The `mr x NR` accumulator tile at output `(i0, j0)`: load (or zero), run over the block's
+/// depth, store.
+#[allow(clippy::too_many_arguments)]
+fn micro_tile(
+    kn: &mut Kernel,
+    p: &Product,
+    t: &Tiles,
+    bp: &Mem,
+    blk: &Block,
+    base: &str,
+    i0: &str,
+    j0: &str,
+    mr: usize,
+    accumulate: bool,
+    masked: bool,
+) {
+    let cols = strip_cols(kn, t, p.n, j0, masked);
+    let rows: Vec<String> = (0..mr).map(|r| kn.b.affine(i0, 1, r as i64)).collect();
+    let zv = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
+    let mut inits = Vec::new();
+    for row in &rows {
+        for (col, mask) in &cols {
+            let init =
+                if accumulate { vload(kn, t, &p.o, &[row.clone(), col.clone()], mask.as_ref()) } else { zv.clone() };
+            inits.push((init, t.vty.clone()));
+        }
+    }
+    let zero = kn.b.idx(0);
+    let l = kn.b.for_iter(&zero, &blk.kc, &inits);
+    let off = kn.b.affine(&l.iv, t.nr as i64, 0);
+    let off = kn.b.iadd(base, &off);
+    let bv: Vec<String> = (0..2)
+        .map(|v| {
+            let o = kn.b.affine(&off, 1, (v * t.w) as i64);
+            vload(kn, t, bp, &[o], None)
+        })
+        .collect();
+    let kidx = kn.b.iadd(&blk.pc, &l.iv);
+    let mut next = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        let ai = if p.trans_a { vec![kidx.clone(), row.clone()] } else { vec![row.clone(), kidx.clone()] };
+        let a = kn.b.load(&p.a, &ai);
+        let ab = kn.b.op(format!("vector.broadcast {a} : f32 to {}", t.vty));
+        for (v, b) in bv.iter().enumerate() {
+            let acc = &l.accs[2 * r + v];
+            next.push(kn.b.op(format!("vector.fma {ab}, {b}, {acc} : {}", t.vty)));
+        }
+    }
+    let res = kn.b.end_for_iter(l, &next);
+    for (r, row) in rows.iter().enumerate() {
+        for v in 0..2 {
+            vstore(kn, t, &res[2 * r + v], &p.o, &[row.clone(), cols[v].0.clone()], cols[v].1.as_ref());
+        }
+    }
+}
