@@ -1,11 +1,12 @@
 //! Fold a normalization's affine part (gamma, beta) into the linear layers that read it.
 //!
 //! Identity relied on: a LayerNorm / RmsNorm over the last axis returns `y = n * gamma + beta`
-//! with `n` the normalized row, and for a linear layer with bias `y @ W + b = n @ (diag(gamma) W)
-//! + (beta @ W + b)`. So when every reader of `y` is `MatMul(y, W) + b` with constant 2-D `W` and a
-//! constant bias `b` along the last axis (the bias add read only there), gamma and beta move into
-//! each layer's weights and bias, and the norm keeps unit scale and no bias. That removes the
-//! per-element bias add (and the beta operand) from the norm; the layers keep their shape and cost.
+//! with `n` the normalized row, and for a linear layer with bias,
+//! `y @ W + b = n @ (diag(gamma) W) + (beta @ W + b)`. So when every reader of `y` is
+//! `MatMul(y, W) + b` with constant 2-D `W` and a constant bias `b` along the last axis (the bias
+//! add read only there), gamma and beta move into each layer's weights and bias, and the norm
+//! keeps unit scale and no bias. That removes the per-element bias add (and the beta operand)
+//! from the norm; the layers keep their shape and cost.
 //!
 //! Not applied (with a note) where a reader is anything else, a layer has no bias to absorb
 //! `beta @ W` (folding would add an Add per layer, more work than it removes), or the norm has no

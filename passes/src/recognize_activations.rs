@@ -22,6 +22,7 @@
 //! are left for dead-code.
 
 use crate::rewrite;
+use crate::rewrite::{binary, reduce, scalar, unary};
 use crate::{Pass, PassContext, PassError};
 use kiln_ir::{BinaryOp, Graph, NodeIndex, Op, ReduceOp, UnaryOp, ValueRef};
 use std::collections::HashSet;
@@ -276,45 +277,6 @@ fn near(g: &Graph, v: ValueRef, target: f64) -> bool {
     g.constant_value(v).is_some_and(|t| {
         t.len() == 1 && t.dtype().is_float() && (t.to_f64_vec()[0] - target).abs() <= REL_TOL * target.abs()
     })
-}
-
-/// The value of a one-element numeric constant.
-fn scalar(g: &Graph, v: ValueRef) -> Option<f64> {
-    let t = g.constant_value(v)?;
-    (t.len() == 1 && t.dtype() != kiln_ir::DType::Bool).then(|| t.to_f64_vec()[0])
-}
-
-/// The operands of `v`'s producer when it is the binary `op`.
-fn binary(g: &Graph, v: ValueRef, op: BinaryOp) -> Option<(ValueRef, ValueRef)> {
-    match rewrite::producer(g, v) {
-        Op::Binary(b) if *b == op => match rewrite::operands(g, v.node).as_slice() {
-            [a, b] => Some((*a, *b)),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The operand of `v`'s producer when it is the unary `op`.
-fn unary(g: &Graph, v: ValueRef, op: UnaryOp) -> Option<ValueRef> {
-    match rewrite::producer(g, v) {
-        Op::Unary(u) if *u == op => match rewrite::operands(g, v.node).as_slice() {
-            [a] => Some(*a),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// `(input, axes, keep_dims)` of `v`'s producer when it is the reduction `op`.
-fn reduce(g: &Graph, v: ValueRef, op: ReduceOp) -> Option<(ValueRef, Vec<usize>, bool)> {
-    match rewrite::producer(g, v) {
-        Op::Reduce { op: o, axes, keep_dims } if *o == op => match rewrite::operands(g, v.node).as_slice() {
-            [a] => Some((*a, axes.clone(), *keep_dims)),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! single use, building constants in a value's dtype, and adding nodes with readable names.
 
 use crate::PassError;
-use kiln_ir::{DType, Graph, NodeIndex, Op, Tensor, TensorType, ValueRef};
+use kiln_ir::{BinaryOp, DType, Graph, NodeIndex, Op, ReduceOp, Tensor, TensorType, UnaryOp, ValueRef};
 use std::sync::Arc;
 
 /// The op producing `v`.
@@ -167,4 +167,45 @@ pub fn matmul(a: &[f64], m: usize, k: usize, b: &[f64], n: usize) -> Vec<f64> {
         }
     }
     out
+}
+
+// ---- matching a value's producer ----
+
+/// The value of a one-element numeric constant.
+pub fn scalar(g: &Graph, v: ValueRef) -> Option<f64> {
+    let t = g.constant_value(v)?;
+    (t.len() == 1 && t.dtype() != kiln_ir::DType::Bool).then(|| t.to_f64_vec()[0])
+}
+
+/// The operands of `v`'s producer when it is the binary `op`.
+pub fn binary(g: &Graph, v: ValueRef, op: BinaryOp) -> Option<(ValueRef, ValueRef)> {
+    match producer(g, v) {
+        Op::Binary(b) if *b == op => match operands(g, v.node).as_slice() {
+            [a, b] => Some((*a, *b)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The operand of `v`'s producer when it is the unary `op`.
+pub fn unary(g: &Graph, v: ValueRef, op: UnaryOp) -> Option<ValueRef> {
+    match producer(g, v) {
+        Op::Unary(u) if *u == op => match operands(g, v.node).as_slice() {
+            [a] => Some(*a),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `(input, axes, keep_dims)` of `v`'s producer when it is the reduction `op`.
+pub fn reduce(g: &Graph, v: ValueRef, op: ReduceOp) -> Option<(ValueRef, Vec<usize>, bool)> {
+    match producer(g, v) {
+        Op::Reduce { op: o, axes, keep_dims } if *o == op => match operands(g, v.node).as_slice() {
+            [a] => Some((*a, axes.clone(), *keep_dims)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
