@@ -34,18 +34,26 @@ pub fn infer(axis: usize, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
 
 pub fn eval(axis: usize, epsilon: f32, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
     infer(axis, &check::types_of(inputs))?;
-    let t = crate::with_float_dtype!(inputs[0].dtype(), T => layer_norm::<T>(axis, epsilon as f64, inputs)?,
+    let t = crate::with_float_dtype!(inputs[0].dtype(), T => normalize::<T>(NAME, true, axis, epsilon as f64, inputs)?,
         _ => return Err(IrError::Eval(format!("{NAME}: unsupported dtype"))));
     Ok(vec![t])
 }
 
-fn layer_norm<T: Float>(axis: usize, eps: f64, inputs: &[&Tensor]) -> Result<Tensor> {
-    let x = array_of::<T>(NAME, inputs[0])?;
+/// Rows over dims `axis..` normalized, in f64: `(x - mean) / sqrt(var + eps)` when `center`
+/// (LayerNorm), `x / sqrt(mean(x^2) + eps)` otherwise (RmsNorm); then `* scale + bias`.
+pub(super) fn normalize<T: Float>(
+    name: &str,
+    center: bool,
+    axis: usize,
+    eps: f64,
+    inputs: &[&Tensor],
+) -> Result<Tensor> {
+    let x = array_of::<T>(name, inputs[0])?;
     let norm: Vec<usize> = x.shape()[axis..].to_vec();
     let inner: usize = norm.iter().product();
     let outer: usize = x.shape()[..axis].iter().product();
     let flat = |t: &Tensor| -> Result<Vec<f64>> {
-        Ok(view_as(NAME, array_of::<T>(NAME, t)?, &norm)?.iter().map(|v| v.to_f64()).collect())
+        Ok(view_as(name, array_of::<T>(name, t)?, &norm)?.iter().map(|v| v.to_f64()).collect())
     };
     let scale = flat(inputs[1])?;
     let bias = match inputs.get(2) {
@@ -56,14 +64,14 @@ fn layer_norm<T: Float>(axis: usize, eps: f64, inputs: &[&Tensor]) -> Result<Ten
     let mut out = Vec::with_capacity(xs.len());
     for o in 0..outer {
         let row = &xs[o * inner..(o + 1) * inner];
-        let mean = row.iter().sum::<f64>() / inner as f64;
+        let mean = if center { row.iter().sum::<f64>() / inner as f64 } else { 0.0 };
         let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / inner as f64;
         let inv = 1.0 / (var + eps).sqrt();
         for (i, v) in row.iter().enumerate() {
             out.push(T::from_f64((v - mean) * inv * scale[i] + bias[i]));
         }
     }
-    let arr = ArcArray::from_shape_vec(IxDyn(x.shape()), out).map_err(|e| IrError::Eval(format!("{NAME}: {e}")))?;
+    let arr = ArcArray::from_shape_vec(IxDyn(x.shape()), out).map_err(|e| IrError::Eval(format!("{name}: {e}")))?;
     Ok(T::wrap(arr))
 }
 

@@ -5,14 +5,11 @@
 //! RMSNorm equals LayerNorm on rows whose mean is zero; the `pre-ln-to-rmsnorm` pass relies on
 //! that identity.
 
-use super::broadcast::view_as;
 use super::check;
-use super::elem::{array_of, Float};
 use super::layer_norm;
 use crate::error::{IrError, Result};
 use crate::tensor::Tensor;
 use crate::types::TensorType;
-use ndarray::{ArcArray, IxDyn};
 
 const NAME: &str = "RmsNorm";
 
@@ -25,36 +22,9 @@ pub fn infer(axis: usize, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
 
 pub fn eval(axis: usize, epsilon: f32, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
     infer(axis, &check::types_of(inputs))?;
-    let t = crate::with_float_dtype!(inputs[0].dtype(), T => rms_norm::<T>(axis, epsilon as f64, inputs)?,
+    let t = crate::with_float_dtype!(inputs[0].dtype(), T => layer_norm::normalize::<T>(NAME, false, axis, epsilon as f64, inputs)?,
         _ => return Err(IrError::Eval(format!("{NAME}: unsupported dtype"))));
     Ok(vec![t])
-}
-
-fn rms_norm<T: Float>(axis: usize, eps: f64, inputs: &[&Tensor]) -> Result<Tensor> {
-    let x = array_of::<T>(NAME, inputs[0])?;
-    let norm: Vec<usize> = x.shape()[axis..].to_vec();
-    let inner: usize = norm.iter().product();
-    let outer: usize = x.shape()[..axis].iter().product();
-    let flat = |t: &Tensor| -> Result<Vec<f64>> {
-        Ok(view_as(NAME, array_of::<T>(NAME, t)?, &norm)?.iter().map(|v| v.to_f64()).collect())
-    };
-    let scale = flat(inputs[1])?;
-    let bias = match inputs.get(2) {
-        Some(b) => flat(b)?,
-        None => vec![0.0; inner],
-    };
-    let xs: Vec<f64> = x.iter().map(|v| v.to_f64()).collect();
-    let mut out = Vec::with_capacity(xs.len());
-    for o in 0..outer {
-        let row = &xs[o * inner..(o + 1) * inner];
-        let ms = row.iter().map(|v| v * v).sum::<f64>() / inner as f64;
-        let inv = 1.0 / (ms + eps).sqrt();
-        for (i, v) in row.iter().enumerate() {
-            out.push(T::from_f64(v * inv * scale[i] + bias[i]));
-        }
-    }
-    let arr = ArcArray::from_shape_vec(IxDyn(x.shape()), out).map_err(|e| IrError::Eval(format!("{NAME}: {e}")))?;
-    Ok(T::wrap(arr))
 }
 
 #[cfg(test)]
