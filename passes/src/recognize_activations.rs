@@ -22,7 +22,7 @@
 //! are left for dead-code.
 
 use crate::rewrite;
-use crate::rewrite::{binary, reduce, scalar, unary};
+use crate::rewrite::{binary, confined, reduce, replace_keeping_name, scalar, unary};
 use crate::{Pass, PassContext, PassError};
 use kiln_ir::{BinaryOp, Graph, NodeIndex, Op, ReduceOp, UnaryOp, ValueRef};
 use std::collections::HashSet;
@@ -243,33 +243,6 @@ fn times_const(g: &Graph, v: ValueRef, target: f64) -> Option<ValueRef> {
     } else {
         None
     }
-}
-
-/// Point every reader of `old` at `new` and hand `old`'s name to `new` (the old node keeps a
-/// derived name until dead-code removes it).
-fn replace_keeping_name(g: &mut Graph, old: ValueRef, new: ValueRef) {
-    rewrite::replace(g, old, new);
-    let name = g.value_name(old).to_string();
-    let spare = g.unique_name(&format!("{name}.unfused"));
-    if g.rename_value(old, spare) {
-        g.rename_value(new, name);
-    }
-}
-
-/// Every output of every node of `nodes` but `root` is read only by `nodes` and is no graph output.
-fn confined(g: &Graph, nodes: &[NodeIndex], root: NodeIndex) -> Result<(), String> {
-    for &n in nodes.iter().filter(|n| **n != root) {
-        for p in 0..g.node(n).outputs.len() {
-            let v = ValueRef::new(n, p);
-            if g.is_graph_output(v) {
-                return Err(format!("intermediate '{}' is a graph output", g.value_name(v)));
-            }
-            if g.users_of(v).iter().any(|(u, _)| !nodes.contains(u)) {
-                return Err(format!("intermediate '{}' is also read outside the pattern", g.value_name(v)));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Whether `v` is a one-element float constant within [`REL_TOL`] of `target`.

@@ -169,6 +169,33 @@ pub fn matmul(a: &[f64], m: usize, k: usize, b: &[f64], n: usize) -> Vec<f64> {
     out
 }
 
+/// Point every reader of `old` at `new` and hand `old`'s name to `new` (the old node keeps a
+/// derived name until dead-code removes it).
+pub fn replace_keeping_name(g: &mut Graph, old: ValueRef, new: ValueRef) {
+    replace(g, old, new);
+    let name = g.value_name(old).to_string();
+    let spare = g.unique_name(&format!("{name}.unfused"));
+    if g.rename_value(old, spare) {
+        g.rename_value(new, name);
+    }
+}
+
+/// Every output of every node of `nodes` but `root` is read only by `nodes` and is no graph output.
+pub fn confined(g: &Graph, nodes: &[NodeIndex], root: NodeIndex) -> Result<(), String> {
+    for &n in nodes.iter().filter(|n| **n != root) {
+        for p in 0..g.node(n).outputs.len() {
+            let v = ValueRef::new(n, p);
+            if g.is_graph_output(v) {
+                return Err(format!("intermediate '{}' is a graph output", g.value_name(v)));
+            }
+            if g.users_of(v).iter().any(|(u, _)| !nodes.contains(u)) {
+                return Err(format!("intermediate '{}' is also read outside the pattern", g.value_name(v)));
+            }
+        }
+    }
+    Ok(())
+}
+
 // ---- matching a value's producer ----
 
 /// The value of a one-element numeric constant.
