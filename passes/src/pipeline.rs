@@ -25,6 +25,7 @@ const PASSES: &[(&str, MakePass)] = &[
     ("fold-norm-affine", || Box::new(crate::fold_norm_affine::FoldNormAffine)),
     ("merge-linear", || Box::new(crate::merge_linear::MergeLinear)),
     ("fuse-bias", || Box::new(crate::fuse_bias::FuseBias)),
+    ("conv1x1-to-gemm", || Box::new(crate::conv1x1_to_gemm::Conv1x1ToGemm)),
 ];
 
 /// Structural reparameterizations: each can expose another (a folded BatchNorm makes a RepVGG
@@ -119,7 +120,7 @@ fn group(names: &[&str]) -> Step {
 /// - `-O1`: canonicalization to a fixpoint.
 /// - `-O2`, `-O3`: canonicalization; Pre-LN -> Pre-RMSNorm (on recognized LayerNorms); the
 ///   reparameterizations to a fixpoint; bias fusion last (it turns MatMul + Add into Gemm, which the
-///   linear merges do not read); canonicalization again.
+///   linear merges do not read); pointwise convolutions as GEMMs; canonicalization again.
 pub fn default_pipeline(opt_level: u8) -> Pipeline {
     let canon = group(CANONICALIZE);
     let steps = match opt_level {
@@ -130,6 +131,7 @@ pub fn default_pipeline(opt_level: u8) -> Pipeline {
             Step::Once("pre-ln-to-rmsnorm".into()),
             group(REPARAMETERIZE),
             Step::Once("fuse-bias".into()),
+            Step::Once("conv1x1-to-gemm".into()),
             canon,
         ],
     };
