@@ -13,6 +13,16 @@ pub fn conv(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
     if ctx.rank(x) == 3 {
         return conv1d::conv(ctx);
     }
+    let op = conv_op(ctx, x, w)?;
+    let mut ins = vec![x, w];
+    ins.extend(ctx.opt_input(2));
+    Ok(vec![ctx.emit_out(op, &ins)?])
+}
+
+/// The IR `Conv` for a 2-D convolution of `x` by `w` with the node's conv attributes (auto_pad,
+/// pads, strides, dilations, group; kernel_shape checked against `w`). Shared with the integer
+/// and quantized convolutions.
+pub fn conv_op(ctx: &NodeCtx<'_>, x: ValueRef, w: ValueRef) -> Result<Op> {
     let in_hw = spatial(ctx, &ctx.shape(x))?;
     let w_shape = ctx.shape(w);
     if w_shape.len() != 4 {
@@ -33,8 +43,5 @@ pub fn conv(ctx: &mut NodeCtx<'_>) -> Result<Vec<ValueRef>> {
         .ok()
         .filter(|g| *g > 0)
         .ok_or_else(|| ctx.err(format!("group {group} must be positive")))?;
-    let mut ins = vec![x, w];
-    ins.extend(ctx.opt_input(2));
-    let op = Op::Conv { strides: win.strides, pads: win.pads, dilations: win.dilations, group };
-    Ok(vec![ctx.emit_out(op, &ins)?])
+    Ok(Op::Conv { strides: win.strides, pads: win.pads, dilations: win.dilations, group })
 }

@@ -17,7 +17,6 @@ use crate::context::NodeCtx;
 use crate::error::Result;
 use crate::ops::decomp::{binary, reshape, scalar, unary};
 use crate::ops::product;
-use crate::ops::window::{spatial, window};
 use crate::tensor_proto::dtype_from_onnx;
 use kiln_ir::{BinaryOp, DType, Op, ReduceOp, UnaryOp, ValueRef};
 
@@ -261,26 +260,9 @@ fn per_channel(ctx: &mut NodeCtx<'_>, v: ValueRef, what: &str) -> Result<ValueRe
 
 /// A 2-D Conv of `x` and `w` (f64) with the node's conv attributes, optional bias.
 fn conv_f64(ctx: &mut NodeCtx<'_>, x: ValueRef, w: ValueRef, b: Option<ValueRef>) -> Result<ValueRef> {
-    let in_hw = spatial(ctx, &ctx.shape(x))?;
-    let w_shape = ctx.shape(w);
-    if w_shape.len() != 4 || w_shape[2..].contains(&0) {
-        return Err(ctx.err(format!("weight must be rank 4 with a non-empty kernel, got shape {w_shape:?}")));
-    }
-    let kernel = w_shape[2..].to_vec();
-    if let Some(k) = ctx.attr_ints("kernel_shape")? {
-        if k.iter().map(|v| *v as usize).ne(kernel.iter().copied()) {
-            return Err(ctx.err(format!("kernel_shape {k:?} does not match the weight's {kernel:?}")));
-        }
-    }
-    let win = window(ctx, kernel, &in_hw, true)?;
-    let group = ctx.attr_int("group", 1)?;
-    let group = usize::try_from(group)
-        .ok()
-        .filter(|g| *g > 0)
-        .ok_or_else(|| ctx.err(format!("group {group} must be positive")))?;
+    let op = crate::ops::conv::conv_op(ctx, x, w)?;
     let mut ins = vec![x, w];
     ins.extend(b);
-    let op = Op::Conv { strides: win.strides, pads: win.pads, dilations: win.dilations, group };
     ctx.emit_tmp(op, &ins, "conv")
 }
 
