@@ -292,6 +292,15 @@ pub enum Op {
         dilations: Vec<usize>,
         group: usize,
     },
+    /// The im2col matrix of a 2-D convolution input: `x [N, C, H, W]` to `[N, C*kH*kW, OH*OW]`,
+    /// row `(c, ky, kx)`, column `(oy, ox)`, zero where the window reads padding; `Conv` with one
+    /// group is `w[M, C*kH*kW] @ Im2Col(x)`.
+    Im2Col {
+        kernel: Vec<usize>,
+        strides: Vec<usize>,
+        pads: Vec<usize>,
+        dilations: Vec<usize>,
+    },
     /// 2-D max pooling, NCHW; `pads` = [top, left, bottom, right]; padded cells never win.
     MaxPool {
         kernel: Vec<usize>,
@@ -399,6 +408,7 @@ impl Op {
             Op::Gather { .. } => "Gather",
             Op::Expand { .. } => "Expand",
             Op::Conv { .. } => "Conv",
+            Op::Im2Col { .. } => "Im2Col",
             Op::MaxPool { .. } => "MaxPool",
             Op::AvgPool { .. } => "AvgPool",
         }

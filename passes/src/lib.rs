@@ -10,6 +10,7 @@ pub mod algebraic;
 pub mod const_conv;
 pub mod constant_fold;
 pub mod conv1x1_to_gemm;
+pub mod conv_im2col;
 pub mod cost;
 pub mod cse;
 pub mod dead_code;

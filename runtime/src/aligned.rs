@@ -21,6 +21,11 @@ impl AlignedBuf {
         Some(AlignedBuf { ptr, layout })
     }
 
+    /// Its length in bytes (at least what was asked for).
+    pub(crate) fn len(&self) -> usize {
+        self.layout.size()
+    }
+
     /// Pointer to byte `offset`; the caller keeps `offset` within the length it asked for.
     pub(crate) fn at(&self, offset: usize) -> *mut u8 {
         debug_assert!(offset <= self.layout.size());

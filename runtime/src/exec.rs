@@ -1,6 +1,7 @@
 //! Running a [`Model`]: argument checks, one aligned scratch block per run (arena + staging copies
-//! of misaligned caller buffers), buffer pointer resolution, and the workgroup dispatch of every
-//! step, in order, on the model's thread pool.
+//! of misaligned caller buffers; the model keeps the last one for the next run), buffer pointer
+//! resolution, and the workgroup dispatch of every step, in order, on the model's thread pool.
+//! [`Model::profile`] runs the same path and times every step.
 
 use crate::aligned::AlignedBuf;
 use crate::error::Error;
@@ -106,6 +107,20 @@ impl Model {
     /// `plan.output_bytes[i]` bytes (either may dangle when that size is 0), for the whole call;
     /// outputs must not overlap each other or the inputs. Counts must match the plan.
     pub(crate) unsafe fn execute_raw(&self, inputs: &[*const u8], outputs: &[*mut u8]) -> Result<(), Error> {
+        // SAFETY: forwarded contract.
+        unsafe { self.execute_raw_timed(inputs, outputs, None) }
+    }
+
+    /// [`Model::execute_raw`], adding each step's time to `times[step]` when given.
+    ///
+    /// # Safety
+    /// As for [`Model::execute_raw`].
+    unsafe fn execute_raw_timed(
+        &self,
+        inputs: &[*const u8],
+        outputs: &[*mut u8],
+        times: Option<&mut [std::time::Duration]>,
+    ) -> Result<(), Error> {
         let plan = &self.plan;
         // Scratch layout: [arena | staged inputs | staged outputs], every part 64-byte aligned.
         let mut scratch_len = align_up(plan.arena_bytes);
@@ -121,7 +136,14 @@ impl Model {
         let in_stage: Vec<Option<usize>> = inputs.iter().zip(&plan.input_bytes).map(|(&p, &n)| stage(p, n)).collect();
         let out_stage: Vec<Option<usize>> =
             outputs.iter().zip(&plan.output_bytes).map(|(&p, &n)| stage(p, n)).collect();
-        let scratch = AlignedBuf::zeroed(scratch_len).ok_or(Error::Alloc { bytes: scratch_len })?;
+        // Reuse the model's scratch block when it is free and large enough; kernels write every
+        // arena slot before reading it, so its old contents do not matter.
+        let mut kept = self.scratch.try_lock().ok();
+        let reused = kept.as_mut().and_then(|k| k.take()).filter(|b| b.len() >= scratch_len);
+        let scratch = match reused {
+            Some(b) => b,
+            None => AlignedBuf::zeroed(scratch_len).ok_or(Error::Alloc { bytes: scratch_len })?,
+        };
 
         let mut in_ptrs: Vec<*mut u8> = Vec::with_capacity(inputs.len());
         for ((&p, st), &n) in inputs.iter().zip(&in_stage).zip(&plan.input_bytes) {
@@ -148,7 +170,7 @@ impl Model {
             })
             .collect();
 
-        self.dispatch(&args);
+        self.dispatch(&args, times);
 
         for ((&p, st), &n) in outputs.iter().zip(&out_stage).zip(&plan.output_bytes) {
             if let Some(at) = *st {
@@ -156,15 +178,37 @@ impl Model {
                 unsafe { std::ptr::copy_nonoverlapping(scratch.at(at), p, n) };
             }
         }
+        if let Some(k) = kept.as_mut() {
+            **k = Some(scratch);
+        }
         Ok(())
     }
 
-    fn dispatch(&self, args: &[*mut u8]) {
+    /// Run `runs` times on `inputs` and return the seconds each schedule step took, summed over
+    /// the runs (one entry per step, in schedule order; see `metadata().schedule`).
+    pub fn profile(&self, inputs: &[HostTensor], runs: usize) -> Result<Vec<f64>, Error> {
+        self.run(inputs)?;
+        let plan = &self.plan;
+        let in_slices: Vec<&[u8]> = inputs.iter().map(|t| t.data.as_slice()).collect();
+        let mut outs: Vec<Vec<u8>> = plan.output_bytes.iter().map(|&n| vec![0u8; n]).collect();
+        let in_ptrs: Vec<*const u8> = in_slices.iter().map(|b| b.as_ptr()).collect();
+        let out_ptrs: Vec<*mut u8> = outs.iter_mut().map(|b| b.as_mut_ptr()).collect();
+        let mut times = vec![std::time::Duration::ZERO; plan.steps.len()];
+        for _ in 0..runs {
+            // SAFETY: `run` above checked the inputs against the plan; the outputs are sized
+            // from it and owned here for the whole call.
+            unsafe { self.execute_raw_timed(&in_ptrs, &out_ptrs, Some(&mut times))? };
+        }
+        Ok(times.iter().map(|d| d.as_secs_f64()).collect())
+    }
+
+    fn dispatch(&self, args: &[*mut u8], mut times: Option<&mut [std::time::Duration]>) {
         let threads = self.threads;
         debug_assert_eq!(args.len(), self.plan.step_buffers.len());
         let base = ArgsPtr(args.as_ptr());
-        let run_steps = move || {
-            for step in &self.plan.steps {
+        let mut run_steps = move || {
+            for (i, step) in self.plan.steps.iter().enumerate() {
+                let t0 = times.is_some().then(std::time::Instant::now);
                 let n = workgroup_count(step.max_workgroups, threads);
                 let kernel = step.kernel;
                 // SAFETY: `step.args` lies within `args` (built from the same plan).
@@ -178,6 +222,9 @@ impl Model {
                         // SAFETY: as above; workgroups of one step are independent (ABI).
                         unsafe { kernel(p.get(), wg as i64, n as i64) };
                     });
+                }
+                if let (Some(t), Some(t0)) = (times.as_deref_mut(), t0) {
+                    t[i] += t0.elapsed();
                 }
             }
         };

@@ -11,11 +11,14 @@ use libloading::Library;
 use std::path::{Path, PathBuf};
 
 /// A compiled model ready to run. `Send + Sync`: [`Model::run`] takes `&self` and may be called
-/// from several threads at once (each run has its own arena).
+/// from several threads at once (each run has its own arena; one is kept for reuse).
 pub struct Model {
     pub(crate) plan: Plan,
     pub(crate) pool: Option<rayon::ThreadPool>,
     pub(crate) threads: usize,
+    /// The scratch block (arena + staging) of the last run, reused by the next one so a run
+    /// allocates nothing; a run that finds it taken (a concurrent run) allocates its own.
+    pub(crate) scratch: std::sync::Mutex<Option<crate::aligned::AlignedBuf>>,
     metadata: Metadata,
     path: PathBuf,
     /// Dropped after everything above: kernels and constants point into this library.
@@ -58,6 +61,7 @@ impl Model {
             plan,
             pool,
             threads,
+            scratch: std::sync::Mutex::new(None),
             metadata: loaded.metadata,
             path: path.to_path_buf(),
             _library: loaded.library,

@@ -1,5 +1,6 @@
 //! `kiln bench`: latency of an artifact over repeated runs (median and p90), on given or random
-//! inputs. Warm-up runs are not counted.
+//! inputs. Warm-up runs are not counted. With `--profile`, the time of every schedule step
+//! (kernel) too, summed over the runs and grouped by the ops it runs.
 
 use crate::run::{bind_inputs, load};
 use anyhow::Result;
@@ -91,8 +92,57 @@ pub fn run(
     threads: Option<usize>,
     runs: usize,
     warmup: usize,
-) -> Result<BenchResult> {
+    with_profile: bool,
+) -> Result<(BenchResult, Option<Vec<StepTime>>)> {
     let model = load(artifact, threads)?;
     let tensors = if inputs.is_empty() { random_inputs(&model) } else { bind_inputs(&model, inputs)? };
-    bench(&model, &tensors, runs, warmup)
+    let r = bench(&model, &tensors, runs, warmup)?;
+    let steps = if with_profile { Some(profile(&model, &tensors, runs)?) } else { None };
+    Ok((r, steps))
+}
+
+/// One kernel's share of a profiled run.
+pub struct StepTime {
+    pub step: usize,
+    pub kernel: String,
+    pub ops: String,
+    pub ms: f64,
+}
+
+/// Per-step times (ms per run), slowest first.
+pub fn profile(model: &Model, inputs: &[HostTensor], runs: usize) -> Result<Vec<StepTime>> {
+    let secs = model.profile(inputs, runs.max(1)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let m = model.metadata();
+    let mut steps: Vec<StepTime> = secs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let k = &m.kernels[m.schedule[i].kernel];
+            StepTime { step: i, kernel: k.name.clone(), ops: k.ops.join("+"), ms: s * 1e3 / runs.max(1) as f64 }
+        })
+        .collect();
+    steps.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+    Ok(steps)
+}
+
+/// The profile as text: time per op kind, then the slowest steps.
+pub fn profile_text(steps: &[StepTime], top: usize) -> String {
+    let total: f64 = steps.iter().map(|s| s.ms).sum();
+    let mut by_ops: std::collections::BTreeMap<&str, (f64, usize)> = Default::default();
+    for s in steps {
+        let e = by_ops.entry(s.ops.as_str()).or_default();
+        e.0 += s.ms;
+        e.1 += 1;
+    }
+    let mut kinds: Vec<_> = by_ops.into_iter().collect();
+    kinds.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+    let mut out = format!("steps: {}, kernel time {:.3} ms per run\nby ops:\n", steps.len(), total);
+    for (ops, (ms, n)) in kinds {
+        out += &format!("  {:>9.3} ms {:>5.1}%  x{:<4} {ops}\n", ms, 100.0 * ms / total.max(1e-12), n);
+    }
+    out += &format!("slowest {} steps:\n", top.min(steps.len()));
+    for s in steps.iter().take(top) {
+        out += &format!("  {:>9.3} ms  step {:<4} {} ({})\n", s.ms, s.step, s.kernel, s.ops);
+    }
+    out
 }

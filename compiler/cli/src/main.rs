@@ -82,6 +82,9 @@ enum Command {
         warmup: usize,
         #[arg(long)]
         json: bool,
+        /// Also time every schedule step (kernel) and print where the time goes.
+        #[arg(long)]
+        profile: bool,
     },
 }
 
@@ -144,11 +147,21 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Bench { artifact, inputs, threads, runs, warmup, json } => {
-            let r = bench::run(&artifact, &inputs, threads, runs, warmup)?;
+        Command::Bench { artifact, inputs, threads, runs, warmup, json, profile } => {
+            let (r, steps) = bench::run(&artifact, &inputs, threads, runs, warmup, profile)?;
             if json {
-                println!("{}", r.to_json());
+                let mut v = r.to_json();
+                if let Some(steps) = &steps {
+                    v["profile"] = steps
+                        .iter()
+                        .map(|s| serde_json::json!({"step": s.step, "kernel": s.kernel, "ops": s.ops, "ms": s.ms}))
+                        .collect();
+                }
+                println!("{v}");
             } else {
+                if let Some(steps) = &steps {
+                    print!("{}", bench::profile_text(steps, 25));
+                }
                 println!(
                     "{}: median {:.3} ms, p90 {:.3} ms, min {:.3} ms over {} runs, {} threads",
                     artifact.display(),

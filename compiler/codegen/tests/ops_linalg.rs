@@ -88,6 +88,30 @@ fn matmul_tiled_remainders_and_k_blocks() {
     }
 }
 
+/// Batched f32 products on the tiled kernel: equal batch dims (split over workgroups when there
+/// are at least 4 matrices, looped otherwise), an unbatched A against a batched B, sizes off the
+/// tile and past a K block.
+#[test]
+fn matmul_tiled_batched() {
+    let cases: [(&[usize], &[usize]); 6] = [
+        (&[12, 33, 16], &[12, 16, 33]),
+        (&[2, 3, 5, 20], &[2, 3, 20, 17]),
+        (&[5, 20], &[3, 20, 17]),
+        (&[2, 7, 300], &[2, 300, 40]),
+        (&[1, 4, 9, 8], &[4, 8, 9]),
+        (&[3, 1, 6], &[3, 6, 2]),
+    ];
+    for (sa, sb) in cases {
+        let dt = DType::F32;
+        let g = build(&format!("matmul_batched_{sa:?}_{sb:?}"), &[ty(dt, sa), ty(dt, sb)], |g, x| {
+            node(g, Op::MatMul, &[x[0], x[1]])
+        });
+        let mut rng = Rng::new(26);
+        let ins = vec![random(&mut rng, dt, sa), random(&mut rng, dt, sb)];
+        check_graph(&g, &ins, 1e-5);
+    }
+}
+
 /// Gemm on the tiled kernel: every transpose pair, alpha/beta with C broadcast shapes, sizes off
 /// the tile and past a K block, few and many column strips.
 #[test]
@@ -103,12 +127,15 @@ fn gemm_tiled_transposes_alpha_beta_c() {
                 if let Some(c) = c {
                     tys.push(ty(dt, c));
                 }
-                let alpha = if c.is_none() { 1.0 } else { 0.75 };
-                let op = Op::Gemm { alpha, beta: -1.5, trans_a: ta, trans_b: tb };
-                let g = build(&format!("gemm_tiled_{m}_{k}_{n}_{ta}_{tb}_{c:?}"), &tys, |g, x| node(g, op.clone(), x));
-                let mut rng = Rng::new(25);
-                let ins: Vec<_> = tys.iter().map(|t| random(&mut rng, dt, &t.shape)).collect();
-                check_graph(&g, &ins, 1e-5);
+                // alpha = beta = 1 with a C row or column: the bias starts the accumulators.
+                for (alpha, beta) in [(if c.is_none() { 1.0 } else { 0.75 }, -1.5), (1.0, 1.0)] {
+                    let op = Op::Gemm { alpha, beta, trans_a: ta, trans_b: tb };
+                    let name = format!("gemm_tiled_{m}_{k}_{n}_{ta}_{tb}_{c:?}_{alpha}_{beta}");
+                    let g = build(&name, &tys, |g, x| node(g, op.clone(), x));
+                    let mut rng = Rng::new(25);
+                    let ins: Vec<_> = tys.iter().map(|t| random(&mut rng, dt, &t.shape)).collect();
+                    check_graph(&g, &ins, 1e-5);
+                }
             }
         }
     }
@@ -190,6 +217,35 @@ fn conv_strides_pads_dilations_groups() {
             group: 1,
             bias: true,
         },
+        // The tiled im2col path: K past a block (32*3*3 = 288), many column strips, padding
+        // at every border, groups with several output channels each on two images, stride 2.
+        ConvCase {
+            x: [1, 32, 12, 13],
+            w: [10, 32, 3, 3],
+            strides: [1, 1],
+            pads: [1; 4],
+            dilations: [1, 1],
+            group: 1,
+            bias: true,
+        },
+        ConvCase {
+            x: [2, 6, 11, 9],
+            w: [9, 2, 3, 3],
+            strides: [2, 2],
+            pads: [1, 2, 0, 1],
+            dilations: [1, 1],
+            group: 3,
+            bias: true,
+        },
+        ConvCase {
+            x: [1, 3, 20, 20],
+            w: [8, 3, 7, 7],
+            strides: [2, 2],
+            pads: [3; 4],
+            dilations: [1, 1],
+            group: 1,
+            bias: false,
+        },
     ];
     for dt in [DType::F32, DType::F64] {
         for (i, c) in cases.iter().enumerate() {
@@ -254,6 +310,33 @@ fn pools_with_pads_strides_dilations() {
             let mut rng = Rng::new(40 + i as u64);
             let xv = random_in(&mut rng, dt, &x.shape, -3.0, -0.5);
             check_graph(&g, &[xv], 1e-5);
+        }
+    }
+}
+
+/// Im2Col against the interpreter: padding on every side (asymmetric), strides, dilations,
+/// several images, a 7x7 stem-like window, f32 and f64.
+#[test]
+fn im2col_geometries() {
+    #[allow(clippy::type_complexity)]
+    let cases: [([usize; 4], [usize; 2], [usize; 2], [usize; 4], [usize; 2]); 5] = [
+        ([1, 3, 5, 4], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([2, 2, 7, 6], [3, 2], [2, 3], [1, 0, 2, 1], [1, 1]),
+        ([1, 2, 9, 9], [3, 3], [1, 2], [2, 2, 2, 2], [2, 3]),
+        ([1, 3, 20, 18], [7, 7], [2, 2], [3, 3, 3, 3], [1, 1]),
+        ([1, 4, 6, 6], [1, 1], [2, 2], [0; 4], [1, 1]),
+    ];
+    for dt in [DType::F32, DType::F64] {
+        for (i, (x, kernel, strides, pads, dilations)) in cases.iter().enumerate() {
+            let op = Op::Im2Col {
+                kernel: kernel.to_vec(),
+                strides: strides.to_vec(),
+                pads: pads.to_vec(),
+                dilations: dilations.to_vec(),
+            };
+            let g = build(&format!("im2col_{dt}_{i}"), &[ty(dt, x)], |g, v| node(g, op.clone(), v));
+            let mut rng = Rng::new(40 + i as u64);
+            check_graph(&g, &[random(&mut rng, dt, x)], 0.0);
         }
     }
 }

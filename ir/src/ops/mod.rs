@@ -27,6 +27,7 @@ pub mod gather;
 pub mod gather_elements;
 pub mod gather_nd;
 pub mod gemm;
+pub mod im2col;
 pub mod index;
 pub mod layer_norm;
 pub mod matmul;
@@ -78,6 +79,7 @@ pub fn infer(op: &Op, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
         Op::Gather { axis } => gather::infer(*axis, inputs),
         Op::Expand { shape } => expand::infer(shape, inputs),
         Op::Conv { strides, pads, dilations, group } => conv::infer(strides, pads, dilations, *group, inputs),
+        Op::Im2Col { kernel, strides, pads, dilations } => im2col::infer(kernel, strides, pads, dilations, inputs),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::infer(kernel, strides, pads, dilations, inputs),
         Op::AvgPool { kernel, strides, pads, .. } => pool::infer(kernel, strides, pads, &[1, 1], inputs),
     }
@@ -118,6 +120,7 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         Op::Gather { axis } => gather::eval(*axis, inputs),
         Op::Expand { shape } => expand::eval(shape, inputs),
         Op::Conv { strides, pads, dilations, group } => conv::eval(strides, pads, dilations, *group, inputs),
+        Op::Im2Col { kernel, strides, pads, dilations } => im2col::eval(kernel, strides, pads, dilations, inputs),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::eval_max(kernel, strides, pads, dilations, inputs),
         Op::AvgPool { kernel, strides, pads, count_include_pad } => {
             pool::eval_avg(kernel, strides, pads, *count_include_pad, inputs)

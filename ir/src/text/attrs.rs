@@ -65,7 +65,7 @@ pub fn print_attrs(op: &Op) -> Vec<(&'static str, String)> {
             ("dilations", list(dilations)),
             ("group", group.to_string()),
         ],
-        Op::MaxPool { kernel, strides, pads, dilations } => vec![
+        Op::Im2Col { kernel, strides, pads, dilations } | Op::MaxPool { kernel, strides, pads, dilations } => vec![
             ("kernel", list(kernel)),
             ("strides", list(strides)),
             ("pads", list(pads)),
@@ -285,6 +285,12 @@ pub fn build_op(mut a: Attrs) -> Result<Op> {
             pads: a.usizes("pads")?,
             dilations: a.usizes("dilations")?,
             group: a.usize("group")?,
+        }),
+        "Im2Col" => Ok(Op::Im2Col {
+            kernel: a.usizes("kernel")?,
+            strides: a.usizes("strides")?,
+            pads: a.usizes("pads")?,
+            dilations: a.usizes("dilations")?,
         }),
         "MaxPool" => Ok(Op::MaxPool {
             kernel: a.usizes("kernel")?,

@@ -45,6 +45,11 @@ pub fn every_op_graph() -> Graph {
         Op::MaxPool { kernel: vec![2, 2], strides: vec![2, 2], pads: vec![0, 0, 0, 0], dilations: vec![1, 1] },
         &[r],
     );
+    let _patches = node(
+        &mut g,
+        Op::Im2Col { kernel: vec![2, 2], strides: vec![1, 2], pads: vec![1, 0, 1, 1], dilations: vec![1, 1] },
+        &[r],
+    );
     let ap = node(
         &mut g,
         Op::AvgPool { kernel: vec![3, 3], strides: vec![2, 2], pads: vec![1, 1, 1, 1], count_include_pad: false },

@@ -1,8 +1,13 @@
-//! 2-D convolution, NCHW, direct loops: n, m, oh, ow (parallel), then c within the group, kh, kw
+//! 2-D convolution, NCHW. f32 convolutions with at least two output channels per group run as
+//! the tiled matrix product `y[img*G + g] = w[g] @ im2col(x[img], g) + b[g]` (`w[g]` is
+//! `[M/G, Cg*kh*kw]`, the im2col matrix is gathered while packing, never stored). Others (f64,
+//! depthwise) run as direct loops: n, m, oh, ow (parallel), then c within the group, kh, kw
 //! accumulating `x[n, g*Cg + c, ih, iw] * w[m, c, kh, kw]`; padded cells read as 0 (the index is
 //! clamped and the value selected, so no out-of-bounds load). Bias is added after the sum.
 
 use super::expect_float;
+use super::gemm_pack::{BSource, Im2Col};
+use super::gemm_tiled::{self, Bias, Product};
 use super::pool::{window_index, Window};
 use crate::emit::{reg_ty, Kernel};
 use crate::error::Result;
@@ -22,6 +27,10 @@ pub fn lower(
     let (h, wd) = (x.shape[2], x.shape[3]);
     let (m_total, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
     let m_per_group = m_total / group.max(1);
+    if dt == kiln_ir::DType::F32 && m_per_group >= 2 {
+        im2col(strides, pads, dilations, group.max(1), k, n_in);
+        return Ok(());
+    }
     let win = Window { strides, pads, dilations, h, w: wd };
 
     let nest = k.parallel_loops(&o.shape, &[]);
@@ -57,4 +66,31 @@ pub fn lower(
     k.b.store(&r, &o, &nest.ivs);
     k.close(nest);
     Ok(())
+}
+
+/// The convolution as one batched tiled product over (image, group).
+fn im2col(strides: &[usize], pads: &[usize], dilations: &[usize], groups: usize, k: &mut Kernel, n_in: usize) {
+    let (x, w, o) = (k.param(0), k.param(1), k.param(n_in));
+    let (m_total, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
+    let (images, oh, ow) = (o.shape[0], o.shape[2], o.shape[3]);
+    let (mg, depth, pixels) = (m_total / groups, cg * kh * kw, oh * ow);
+    let a = if groups == 1 { k.view(1, vec![mg, depth]) } else { k.view(1, vec![groups, mg, depth]) };
+    let batch = images * groups;
+    let o = if batch == 1 { k.view(n_in, vec![mg, pixels]) } else { k.view(n_in, vec![batch, mg, pixels]) };
+    let bias = (n_in == 3).then(|| {
+        let mem = if groups == 1 { k.view(2, vec![mg]) } else { k.view(2, vec![groups, mg]) };
+        Bias { mem, per_row: true }
+    });
+    let b = BSource::Im2Col(Im2Col {
+        x,
+        groups,
+        cg,
+        kernel: [kh, kw],
+        strides: [strides[0], strides[1]],
+        pads: [pads[0], pads[1]],
+        dilations: [dilations[0], dilations[1]],
+        out_w: ow,
+    });
+    let p = Product { a, b, o, m: mg, n: pixels, k: depth, trans_a: false, batch, bias };
+    gemm_tiled::emit(k, &p);
 }

@@ -3,7 +3,7 @@
 //! f32 goes to [`super::gemm_tiled`], then the same epilogue runs over the workgroup's rectangle.
 
 use super::expect_float;
-use super::gemm_tiled::{self, Product, Region};
+use super::gemm_tiled::{self, Bias, Product, Region};
 use crate::emit::{broadcast_index, Kernel, Mem};
 use crate::error::Result;
 
@@ -16,9 +16,15 @@ pub fn lower(alpha: f32, beta: f32, trans_a: bool, trans_b: bool, k: &mut Kernel
     let kk = if trans_a { a.shape[0] } else { a.shape[1] };
     let m = o.shape[0];
     if gemm_tiled::applies(dt, m, n, kk) {
-        let p = Product { a, b, o: o.clone(), m, n, k: kk, trans_a, trans_b };
+        let mut p = Product::matrices(a, b, o.clone(), m, n, kk, trans_a, trans_b);
+        // A bias row or column added once, as the accumulators' start.
+        let fused = alpha == 1.0 && beta == 1.0 && c.as_ref().and_then(|c| bias_of(c, m, n)).is_some();
+        if fused {
+            let (shape, per_row) = bias_of(c.as_ref().unwrap(), m, n).unwrap();
+            p.bias = Some(Bias { mem: k.view(2, shape), per_row });
+        }
         let r = gemm_tiled::emit(k, &p);
-        if alpha != 1.0 || c.is_some() {
+        if !fused && (alpha != 1.0 || c.is_some()) {
             let i = k.b.for_(&r.r0, &r.r1);
             epilogue(k, alpha, beta, c.as_ref(), &o, &i, &r);
             k.b.end_for();
@@ -80,4 +86,13 @@ fn epilogue(k: &mut Kernel, alpha: f32, beta: f32, c: Option<&Mem>, o: &Mem, i: 
     }
     k.b.store(&res, o, &oi);
     k.b.end_for();
+}
+
+/// C as a bias vector: `[N]`/`[1, N]` along columns, `[M, 1]` along rows (the view and which).
+fn bias_of(c: &Mem, m: usize, n: usize) -> Option<(Vec<usize>, bool)> {
+    match c.shape.as_slice() {
+        [x] | [1, x] if *x == n && n > 1 => Some((vec![n], false)),
+        [x, 1] if *x == m && m > 1 => Some((vec![m], true)),
+        _ => None,
+    }
 }

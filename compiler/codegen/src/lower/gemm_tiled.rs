@@ -1,33 +1,57 @@
-//! Register-tiled f32 matrix product shared by MatMul and Gemm: `O[M,N] = op(A) @ op(B)` over
-//! 2-D views, written with the MLIR `vector` dialect.
+//! Register-tiled f32 matrix product shared by MatMul, Gemm and Conv:
+//! `O[b][M,N] = op(A[b]) @ B[b] (+ bias)` over 2-D views, optionally batched, written with the
+//! MLIR `vector` dialect. Where B comes from (a matrix, its transpose, or the never-materialized
+//! im2col matrix of a convolution) is [`super::gemm_pack`]'s business.
 //!
 //! Blocking (BLIS-like, sized for the target's vector width `W`):
-//! - the workgroup grid partitions the `N / NR` column strips (or the `M / MR` row tiles when
-//!   there are few strips), so each workgroup owns a rectangle of the output;
+//! - the workgroup grid partitions the batch when it is large, else the `N / NR` column strips
+//!   (or the `M / MR` row tiles when there are few strips), so each workgroup owns whole
+//!   matrices or a rectangle of each;
 //! - per block of `NC` columns and `KC` depth, the workgroup packs its slice of B into a
-//!   zero-padded `[strip][k][NR]` panel (contiguous vector loads, no cache-set conflicts,
-//!   `trans_b` handled here);
+//!   zero-padded `[strip][k][NR]` panel (contiguous vector loads, no cache-set conflicts);
 //! - an `MR x NR` accumulator tile (MR rows x 2 vectors) runs over the `KC` block with
 //!   `vector.broadcast` of A elements, `vector.load` of the packed B row and `vector.fma`, then is
-//!   added into the output once. The last row tile has `M % MR` rows (static); the last strip
-//!   masks its columns past N.
+//!   stored once. Tiles start from the bias (or zero) on the first K block and from the output on
+//!   later ones. The last row tile has `M % MR` rows (static); the last strip masks its columns
+//!   past N.
 
+use super::gemm_pack::{self, BSource};
 use crate::emit::{Kernel, Mem};
 use kiln_ir::DType;
 
-/// The product to compute: `o[M,N] = op(a) @ op(b)`, `op` transposing when asked.
+/// The product to compute: `o[M,N] = op(a) @ b (+ bias)`, per batch index when `batch > 1`.
+///
+/// `a` is `[M,K]` (`[K,M]` with `trans_a`), `o` is `[M,N]`; either may carry a leading batch
+/// dim (`o`'s is `batch`, `a`'s is `batch`, 1, or a divisor of `batch` read modulo).
 pub struct Product {
     pub a: Mem,
-    pub b: Mem,
+    pub b: BSource,
     pub o: Mem,
     pub m: usize,
     pub n: usize,
     pub k: usize,
     pub trans_a: bool,
-    pub trans_b: bool,
+    pub batch: usize,
+    pub bias: Option<Bias>,
 }
 
-/// The output rectangle one workgroup wrote: rows `[r0, r1)`, columns `[c0, c1)`.
+impl Product {
+    /// An unbatched product of two matrices, no bias.
+    #[allow(clippy::too_many_arguments)]
+    pub fn matrices(a: Mem, b: Mem, o: Mem, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Self {
+        Product { a, b: BSource::Matrix { mem: b, trans: trans_b }, o, m, n, k, trans_a, batch: 1, bias: None }
+    }
+}
+
+/// A bias added to every output element: `mem[i]` along rows or `mem[j]` along columns
+/// (`mem` may carry a leading batch dim like `a`).
+pub struct Bias {
+    pub mem: Mem,
+    pub per_row: bool,
+}
+
+/// The output rectangle one workgroup wrote (in every batch it ran): rows `[r0, r1)`, columns
+/// `[c0, c1)`.
 pub struct Region {
     pub r0: String,
     pub r1: String,
@@ -41,6 +65,8 @@ const KC: usize = 256;
 const NC: usize = 256;
 /// Partition column strips when there are at least this many, else row tiles.
 const MIN_STRIPS_TO_SPLIT: usize = 8;
+/// Partition the batch when it has at least this many matrices.
+const MIN_BATCH_TO_SPLIT: usize = 4;
 
 /// Whether the tiled kernel handles this product (otherwise the scalar loop nest does).
 pub fn applies(dt: DType, m: usize, n: usize, k: usize) -> bool {
@@ -48,15 +74,15 @@ pub fn applies(dt: DType, m: usize, n: usize, k: usize) -> bool {
 }
 
 /// Tile sizes for one product.
-struct Tiles {
-    w: usize,
-    nr: usize,
-    mr: usize,
-    kc: usize,
+pub(super) struct Tiles {
+    pub w: usize,
+    pub nr: usize,
+    pub mr: usize,
+    pub kc: usize,
     /// Strips per packed block.
-    ncs: usize,
-    vty: String,
-    mty: String,
+    pub ncs: usize,
+    pub vty: String,
+    pub mty: String,
 }
 
 impl Tiles {
@@ -77,53 +103,99 @@ impl Tiles {
     }
 }
 
-/// Per-block loop values: block start strip, packed block base strip, depth start and length.
-struct Block {
-    jc: String,
-    pc: String,
-    kc: String,
+/// Per-block loop values: block start strip, depth start and length, and the batch index.
+pub(super) struct Block {
+    pub jc: String,
+    pub pc: String,
+    pub kc: String,
+    pub bi: String,
+}
+
+/// Batch index prefixes of the operands for one batch index (None: the operand has no batch dim).
+struct Prefixes {
+    a: Option<String>,
+    o: Option<String>,
+    bias: Option<String>,
+}
+
+/// The batch index to address `m` at, when `m` has a batch dim beyond its `base_rank`.
+pub(super) fn prefix(kn: &mut Kernel, m: &Mem, base_rank: usize, batch: usize, bi: &str) -> Option<String> {
+    if m.rank() == base_rank {
+        return None;
+    }
+    let e = m.shape[0];
+    Some(if e == 1 {
+        kn.b.idx(0)
+    } else if e == batch {
+        bi.to_string()
+    } else {
+        let ev = kn.b.idx(e as i64);
+        kn.b.op(format!("arith.remui {bi}, {ev} : index"))
+    })
+}
+
+/// `idx` behind an optional batch prefix.
+pub(super) fn at(pre: &Option<String>, idx: &[String]) -> Vec<String> {
+    pre.iter().cloned().chain(idx.iter().cloned()).collect()
 }
 
 /// Emit the product for this workgroup's share; returns the rectangle it wrote.
 pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
     let t = Tiles::new(kn.f32_lanes, p.k);
     let (mt, ns) = (p.m.div_ceil(t.mr), p.n.div_ceil(t.nr));
-    let (t0, t1, s0, s1) = if ns >= MIN_STRIPS_TO_SPLIT || mt == 1 {
-        let (s0, s1) = kn.partition(ns);
-        (kn.b.idx(0), kn.b.idx(mt as i64), s0, s1)
+    let (zero, one) = (kn.b.idx(0), kn.b.idx(1));
+    let (all_t, all_s) = (kn.b.idx(mt as i64), kn.b.idx(ns as i64));
+    let ([b0, b1], [t0, t1], [s0, s1]) = if p.batch >= MIN_BATCH_TO_SPLIT {
+        let (b0, b1) = kn.partition(p.batch);
+        ([b0, b1], [zero.clone(), all_t], [zero.clone(), all_s])
     } else {
-        let (t0, t1) = kn.partition(mt);
-        (t0, t1, kn.b.idx(0), kn.b.idx(ns as i64))
+        let all_b = kn.b.idx(p.batch as i64);
+        if ns >= MIN_STRIPS_TO_SPLIT || mt == 1 {
+            let (s0, s1) = kn.partition(ns);
+            ([zero.clone(), all_b], [zero.clone(), all_t], [s0, s1])
+        } else {
+            let (t0, t1) = kn.partition(mt);
+            ([zero.clone(), all_b], [t0, t1], [zero.clone(), all_s])
+        }
     };
     let region = region(kn, p, &t, [&t0, &t1, &s0, &s1]);
     let single_k = p.k <= t.kc;
-    if !single_k {
-        zero_region(kn, p, &region);
-    }
     let size = t.ncs * t.kc * t.nr;
     let bp = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![size] };
     kn.b.line(format!("{} = memref.alloc() {{alignment = 64 : i64}} : {}", bp.name, bp.memref_ty()));
 
+    let bi = if p.batch == 1 { zero.clone() } else { kn.b.for_step(&b0, &b1, &one) };
+    let pre = Prefixes {
+        a: prefix(kn, &p.a, 2, p.batch, &bi),
+        o: prefix(kn, &p.o, 2, p.batch, &bi),
+        bias: p.bias.as_ref().and_then(|b| prefix(kn, &b.mem, 1, p.batch, &bi)),
+    };
+    if !single_k {
+        init_region(kn, p, &region, &pre);
+    }
     let step = kn.b.idx(t.ncs as i64);
     let jc = kn.b.for_step(&s0, &s1, &step);
     let jc_end0 = kn.b.iadd(&jc, &step);
     let jce = kn.b.imin(&jc_end0, &s1);
     let (pc, kc) = if single_k {
-        (kn.b.idx(0), kn.b.idx(p.k as i64))
+        (zero.clone(), kn.b.idx(p.k as i64))
     } else {
-        let (zero, kmax, kcs) = (kn.b.idx(0), kn.b.idx(p.k as i64), kn.b.idx(t.kc as i64));
+        let (kmax, kcs) = (kn.b.idx(p.k as i64), kn.b.idx(t.kc as i64));
         let pc = kn.b.for_step(&zero, &kmax, &kcs);
         let left = kn.b.isub(&kmax, &pc);
         let kc = kn.b.imin(&left, &kcs);
         (pc, kc)
     };
-    let blk = Block { jc: jc.clone(), pc, kc };
-    pack(kn, p, &t, &bp, &blk, &jce);
-    row_tiles(kn, p, &t, &bp, &blk, &jce, (&t0, &t1), !single_k);
+    let blk = Block { jc: jc.clone(), pc, kc, bi: bi.clone() };
+    gemm_pack::pack(kn, p, &t, &bp, &blk, &jce);
+    row_tiles(kn, p, &t, &bp, &blk, &pre, &jce, (&t0, &t1), !single_k);
     if !single_k {
         kn.b.end_for();
     }
     kn.b.end_for();
+    if p.batch > 1 {
+        kn.b.end_for();
+    }
     kn.b.line(format!("memref.dealloc {} : {}", bp.name, bp.memref_ty()));
     region
 }
@@ -140,12 +212,17 @@ fn region(kn: &mut Kernel, p: &Product, t: &Tiles, [t0, t1, s0, s1]: [&String; 4
     Region { r0, r1, c0, c1 }
 }
 
-/// Zero the workgroup's rectangle (the tiles then accumulate one K block at a time).
-fn zero_region(kn: &mut Kernel, p: &Product, r: &Region) {
+/// Set the workgroup's rectangle to the bias (or zero); the tiles then accumulate one K block
+/// at a time.
+fn init_region(kn: &mut Kernel, p: &Product, r: &Region, pre: &Prefixes) {
     let z = kn.b.cst(DType::F32, 0.0);
     let i = kn.b.for_(&r.r0, &r.r1);
     let j = kn.b.for_(&r.c0, &r.c1);
-    kn.b.store(&z, &p.o, &[i, j]);
+    let v = match &p.bias {
+        Some(b) => kn.b.load(&b.mem, &at(&pre.bias, &[if b.per_row { i.clone() } else { j.clone() }])),
+        None => z,
+    };
+    kn.b.store(&v, &p.o, &at(&pre.o, &[i, j]));
     kn.b.end_for();
     kn.b.end_for();
 }
@@ -162,7 +239,13 @@ fn col_mask(kn: &mut Kernel, t: &Tiles, n: usize, col: &str) -> (String, String)
 }
 
 /// The `W`-column groups of a strip at `j0`: (column to address, mask when `masked`).
-fn strip_cols(kn: &mut Kernel, t: &Tiles, n: usize, j0: &str, masked: bool) -> Vec<(String, Option<String>)> {
+pub(super) fn strip_cols(
+    kn: &mut Kernel,
+    t: &Tiles,
+    n: usize,
+    j0: &str,
+    masked: bool,
+) -> Vec<(String, Option<String>)> {
     (0..2)
         .map(|v| {
             let col = kn.b.affine(j0, 1, (v * t.w) as i64);
@@ -177,7 +260,7 @@ fn strip_cols(kn: &mut Kernel, t: &Tiles, n: usize, j0: &str, masked: bool) -> V
 }
 
 /// `vector.load` (or a zero-filled `vector.maskedload` under `mask`) of `W` f32 at `idx`.
-fn vload(kn: &mut Kernel, t: &Tiles, m: &Mem, idx: &[String], mask: Option<&String>) -> String {
+pub(super) fn vload(kn: &mut Kernel, t: &Tiles, m: &Mem, idx: &[String], mask: Option<&String>) -> String {
     let ty = m.memref_ty();
     match mask {
         None => kn.b.op(format!("vector.load {}[{}] : {ty}, {}", m.name, idx.join(", "), t.vty)),
@@ -196,7 +279,7 @@ fn vload(kn: &mut Kernel, t: &Tiles, m: &Mem, idx: &[String], mask: Option<&Stri
 }
 
 /// `vector.store` (or `vector.maskedstore` under `mask`) of `v` at `idx`.
-fn vstore(kn: &mut Kernel, t: &Tiles, v: &str, m: &Mem, idx: &[String], mask: Option<&String>) {
+pub(super) fn vstore(kn: &mut Kernel, t: &Tiles, v: &str, m: &Mem, idx: &[String], mask: Option<&String>) {
     let ty = m.memref_ty();
     match mask {
         None => kn.b.line(format!("vector.store {v}, {}[{}] : {ty}, {}", m.name, idx.join(", "), t.vty)),
@@ -211,14 +294,14 @@ fn vstore(kn: &mut Kernel, t: &Tiles, v: &str, m: &Mem, idx: &[String], mask: Op
 }
 
 /// Offset of strip `s` of the block starting at strip `jc` in the packed panel.
-fn strip_base(kn: &mut Kernel, t: &Tiles, s: &str, jc: &str) -> String {
+pub(super) fn strip_base(kn: &mut Kernel, t: &Tiles, s: &str, jc: &str) -> String {
     let rel = kn.b.isub(s, jc);
     kn.b.affine(&rel, (t.kc * t.nr) as i64, 0)
 }
 
 /// Emit `body(masked)` for a strip starting at column `j0`: unmasked when N is a multiple of
 /// NR, else behind an `scf.if` on whether the strip is full.
-fn by_fullness(kn: &mut Kernel, t: &Tiles, n: usize, j0: &str, body: &mut dyn FnMut(&mut Kernel, bool)) {
+pub(super) fn by_fullness(kn: &mut Kernel, t: &Tiles, n: usize, j0: &str, body: &mut dyn FnMut(&mut Kernel, bool)) {
     if n.is_multiple_of(t.nr) {
         return body(kn, false);
     }
@@ -232,58 +315,6 @@ fn by_fullness(kn: &mut Kernel, t: &Tiles, n: usize, j0: &str, body: &mut dyn Fn
     kn.b.end_if();
 }
 
-/// Pack B's strips `[jc, jce)` x depth `[pc, pc+kc)` into `bp` as `[strip][k][NR]`, zero past N.
-fn pack(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, jce: &str) {
-    let s = kn.b.for_(&blk.jc, jce);
-    let base = strip_base(kn, t, &s, &blk.jc);
-    let j0 = kn.b.affine(&s, t.nr as i64, 0);
-    if p.trans_b {
-        pack_transposed(kn, p, t, bp, blk, &base, &j0);
-    } else {
-        by_fullness(kn, t, p.n, &j0, &mut |kn, masked| pack_rows(kn, p, t, bp, blk, &base, &j0, masked));
-    }
-    kn.b.end_for();
-}
-
-/// Packing from row-major B `[K, N]`: two vector copies per depth step.
-#[allow(clippy::too_many_arguments)]
-fn pack_rows(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, base: &str, j0: &str, masked: bool) {
-    let cols = strip_cols(kn, t, p.n, j0, masked);
-    let zero = kn.b.idx(0);
-    let kk = kn.b.for_(&zero, &blk.kc);
-    let row = kn.b.iadd(&blk.pc, &kk);
-    let off = kn.b.affine(&kk, t.nr as i64, 0);
-    let off = kn.b.iadd(base, &off);
-    for (v, (col, mask)) in cols.iter().enumerate() {
-        let x = vload(kn, t, &p.b, &[row.clone(), col.clone()], mask.as_ref());
-        let o = kn.b.affine(&off, 1, (v * t.w) as i64);
-        vstore(kn, t, &x, bp, &[o], None);
-    }
-    kn.b.end_for();
-}
-
-/// Packing from B^T `[N, K]`: one scalar per element, reading along K.
-fn pack_transposed(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, base: &str, j0: &str) {
-    let zero = kn.b.idx(0);
-    let nr = kn.b.idx(t.nr as i64);
-    let l = kn.b.for_(&zero, &nr);
-    let j = kn.b.iadd(j0, &l);
-    let nn = kn.b.idx(p.n as i64);
-    let valid = kn.b.icmp("slt", &j, &nn);
-    let jl = kn.b.iclamp(&j, 0, p.n as i64 - 1);
-    let z = kn.b.cst(DType::F32, 0.0);
-    let kk = kn.b.for_(&zero, &blk.kc);
-    let kidx = kn.b.iadd(&blk.pc, &kk);
-    let x = kn.b.load(&p.b, &[jl, kidx]);
-    let x = kn.b.select(&valid, &x, &z, DType::F32);
-    let off = kn.b.affine(&kk, t.nr as i64, 0);
-    let off = kn.b.iadd(base, &off);
-    let off = kn.b.iadd(&off, &l);
-    kn.b.store(&x, bp, &[off]);
-    kn.b.end_for();
-    kn.b.end_for();
-}
-
 /// The full `MR`-row tiles of `[t0, t1)`, then the `M % MR`-row tile if this range holds it.
 #[allow(clippy::too_many_arguments)]
 fn row_tiles(
@@ -292,6 +323,7 @@ fn row_tiles(
     t: &Tiles,
     bp: &Mem,
     blk: &Block,
+    pre: &Prefixes,
     jce: &str,
     (t0, t1): (&str, &str),
     accumulate: bool,
@@ -301,30 +333,95 @@ fn row_tiles(
     let tf = kn.b.imin(t1, &full);
     let ti = kn.b.for_(t0, &tf);
     let i0 = kn.b.affine(&ti, t.mr as i64, 0);
-    strips(kn, p, t, bp, blk, jce, &i0, t.mr, accumulate);
+    strips(kn, p, t, bp, blk, pre, jce, &i0, t.mr, accumulate);
     kn.b.end_for();
     let rem = p.m % t.mr;
     if rem > 0 {
         let has = kn.b.icmp("sgt", t1, &full);
         kn.b.if_(&has);
         let i0 = kn.b.idx((mt_full * t.mr) as i64);
-        strips(kn, p, t, bp, blk, jce, &i0, rem, accumulate);
+        strips(kn, p, t, bp, blk, pre, jce, &i0, rem, accumulate);
         kn.b.end_if();
     }
 }
 
 /// One `mr`-row tile against every strip of the packed block.
 #[allow(clippy::too_many_arguments)]
-fn strips(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, jce: &str, i0: &str, mr: usize, acc: bool) {
+fn strips(
+    kn: &mut Kernel,
+    p: &Product,
+    t: &Tiles,
+    bp: &Mem,
+    blk: &Block,
+    pre: &Prefixes,
+    jce: &str,
+    i0: &str,
+    mr: usize,
+    acc: bool,
+) {
     let s = kn.b.for_(&blk.jc, jce);
     let base = strip_base(kn, t, &s, &blk.jc);
     let j0 = kn.b.affine(&s, t.nr as i64, 0);
-    by_fullness(kn, t, p.n, &j0, &mut |kn, masked| micro_tile(kn, p, t, bp, blk, &base, i0, &j0, mr, acc, masked));
+    let tile = Tile { base: &base, i0, j0: &j0, mr, accumulate: acc };
+    by_fullness(kn, t, p.n, &j0, &mut |kn, masked| micro_tile(kn, p, t, bp, blk, pre, &tile, masked));
     kn.b.end_for();
 }
 
-/// The `mr x NR` accumulator tile at output `(i0, j0)`: load (or zero), run over the block's
-/// depth, store.
+/// Where one accumulator tile sits: packed strip offset, output row and column, row count, and
+/// whether it starts from the output (a later K block).
+struct Tile<'a> {
+    base: &'a str,
+    i0: &'a str,
+    j0: &'a str,
+    mr: usize,
+    accumulate: bool,
+}
+
+/// The starting accumulators of a tile: the output so far, the bias, or zero.
+fn tile_inits(
+    kn: &mut Kernel,
+    p: &Product,
+    t: &Tiles,
+    pre: &Prefixes,
+    rows: &[String],
+    cols: &[(String, Option<String>)],
+    accumulate: bool,
+) -> Vec<(String, String)> {
+    let zv = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
+    let col_bias: Vec<String> = match &p.bias {
+        Some(b) if !b.per_row && !accumulate => cols
+            .iter()
+            .map(|(c, m)| vload(kn, t, &b.mem, &at(&pre.bias, std::slice::from_ref(c)), m.as_ref()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut inits = Vec::new();
+    for row in rows {
+        let row_bias = match &p.bias {
+            Some(b) if b.per_row && !accumulate => {
+                let s = kn.b.load(&b.mem, &at(&pre.bias, std::slice::from_ref(row)));
+                Some(kn.b.op(format!("vector.broadcast {s} : f32 to {}", t.vty)))
+            }
+            _ => None,
+        };
+        for (v, (col, mask)) in cols.iter().enumerate() {
+            let init = if accumulate {
+                vload(kn, t, &p.o, &at(&pre.o, &[row.clone(), col.clone()]), mask.as_ref())
+            } else if let Some(rb) = &row_bias {
+                rb.clone()
+            } else if let Some(cb) = col_bias.get(v) {
+                cb.clone()
+            } else {
+                zv.clone()
+            };
+            inits.push((init, t.vty.clone()));
+        }
+    }
+    inits
+}
+
+/// The `mr x NR` accumulator tile at output `(i0, j0)`: start it, run over the block's depth,
+/// store.
 #[allow(clippy::too_many_arguments)]
 fn micro_tile(
     kn: &mut Kernel,
@@ -332,28 +429,17 @@ fn micro_tile(
     t: &Tiles,
     bp: &Mem,
     blk: &Block,
-    base: &str,
-    i0: &str,
-    j0: &str,
-    mr: usize,
-    accumulate: bool,
+    pre: &Prefixes,
+    tile: &Tile,
     masked: bool,
 ) {
-    let cols = strip_cols(kn, t, p.n, j0, masked);
-    let rows: Vec<String> = (0..mr).map(|r| kn.b.affine(i0, 1, r as i64)).collect();
-    let zv = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
-    let mut inits = Vec::new();
-    for row in &rows {
-        for (col, mask) in &cols {
-            let init =
-                if accumulate { vload(kn, t, &p.o, &[row.clone(), col.clone()], mask.as_ref()) } else { zv.clone() };
-            inits.push((init, t.vty.clone()));
-        }
-    }
+    let cols = strip_cols(kn, t, p.n, tile.j0, masked);
+    let rows: Vec<String> = (0..tile.mr).map(|r| kn.b.affine(tile.i0, 1, r as i64)).collect();
+    let inits = tile_inits(kn, p, t, pre, &rows, &cols, tile.accumulate);
     let zero = kn.b.idx(0);
     let l = kn.b.for_iter(&zero, &blk.kc, &inits);
     let off = kn.b.affine(&l.iv, t.nr as i64, 0);
-    let off = kn.b.iadd(base, &off);
+    let off = kn.b.iadd(tile.base, &off);
     let bv: Vec<String> = (0..2)
         .map(|v| {
             let o = kn.b.affine(&off, 1, (v * t.w) as i64);
@@ -363,8 +449,8 @@ fn micro_tile(
     let kidx = kn.b.iadd(&blk.pc, &l.iv);
     let mut next = Vec::new();
     for (r, row) in rows.iter().enumerate() {
-        let ai = if p.trans_a { vec![kidx.clone(), row.clone()] } else { vec![row.clone(), kidx.clone()] };
-        let a = kn.b.load(&p.a, &ai);
+        let ai = if p.trans_a { [kidx.clone(), row.clone()] } else { [row.clone(), kidx.clone()] };
+        let a = kn.b.load(&p.a, &at(&pre.a, &ai));
         let ab = kn.b.op(format!("vector.broadcast {a} : f32 to {}", t.vty));
         for (v, b) in bv.iter().enumerate() {
             let acc = &l.accs[2 * r + v];
@@ -374,7 +460,8 @@ fn micro_tile(
     let res = kn.b.end_for_iter(l, &next);
     for (r, row) in rows.iter().enumerate() {
         for v in 0..2 {
-            vstore(kn, t, &res[2 * r + v], &p.o, &[row.clone(), cols[v].0.clone()], cols[v].1.as_ref());
+            let idx = at(&pre.o, &[row.clone(), cols[v].0.clone()]);
+            vstore(kn, t, &res[2 * r + v], &p.o, &idx, cols[v].1.as_ref());
         }
     }
 }

@@ -1,7 +1,8 @@
 //! MatMul (numpy semantics): rank-1 operands are viewed as `[1,K]` / `[K,1]` and the output as
 //! `[batch.., M, N]` (same bytes), batch dims broadcast. Loop order batch, i, k, j: the output row
 //! is zeroed, then accumulates `a[i,k] * b[k,j]` over k with j innermost so LLVM vectorizes j.
-//! f32 products whose B has no batch (A's batch folds into M) go to [`super::gemm_tiled`].
+//! f32 products go to [`super::gemm_tiled`] when B has no batch (A's batch folds into M) or the
+//! batch dims match (or A has none).
 
 use super::expect_float;
 use super::gemm_tiled::{self, Product};
@@ -64,22 +65,38 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     Ok(())
 }
 
-/// The tiled product when B is 2-D (or has only unit batch dims) and the dtype is f32: A's
-/// batch dims fold into M, the output is viewed as `[M, N]`.
+/// The tiled product for f32: when B has no batch (A's batch dims fold into M, the output is
+/// viewed as `[M, N]`), or when both have the same batch dims or one has none (a batched
+/// product over `[batch, M, K] @ [batch, K, N]`).
 fn tiled(k: &mut Kernel) -> Option<Product> {
-    let (a, b) = (k.param(0), k.param(1));
-    if b.rank() < 2 || b.shape[..b.rank() - 2].iter().product::<usize>() != 1 {
+    let (a, b, o) = (k.param(0), k.param(1), k.param(2));
+    if b.rank() < 2 {
         return None;
     }
-    let kk = a.shape[a.rank() - 1];
-    let n = b.shape[b.rank() - 1];
-    if kk == 0 {
+    let a_shape = if a.rank() == 1 { vec![1, a.shape[0]] } else { a.shape.clone() };
+    let (m, kk, n) = (a_shape[a_shape.len() - 2], a_shape[a_shape.len() - 1], b.shape[b.rank() - 1]);
+    if kk == 0 || !gemm_tiled::applies(a.dtype, m, n, kk) {
         return None;
     }
-    let m = a.shape.iter().product::<usize>() / kk;
-    if !gemm_tiled::applies(a.dtype, m, n, kk) {
+    let (ab, bb) = (&a_shape[..a_shape.len() - 2], &b.shape[..b.rank() - 2]);
+    let (na, nb) = (ab.iter().product::<usize>(), bb.iter().product::<usize>());
+    if nb == 1 {
+        let m = a.shape.iter().product::<usize>() / kk;
+        let (a, b, o) = (k.view(0, vec![m, kk]), k.view(1, vec![kk, n]), k.view(2, vec![m, n]));
+        return Some(Product::matrices(a, b, o, m, n, kk, false, false));
+    }
+    let same = {
+        let r = ab.len().max(bb.len());
+        let pad = |s: &[usize]| [vec![1; r - s.len()], s.to_vec()].concat();
+        pad(ab) == pad(bb)
+    };
+    if !(same || na == 1) {
         return None;
     }
-    let (a, b, o) = (k.view(0, vec![m, kk]), k.view(1, vec![kk, n]), k.view(2, vec![m, n]));
-    Some(Product { a, b, o, m, n, k: kk, trans_a: false, trans_b: false })
+    let batch = o.shape.iter().product::<usize>() / (m * n);
+    let a = if na == 1 { k.view(0, vec![m, kk]) } else { k.view(0, vec![na, m, kk]) };
+    let (b, o) = (k.view(1, vec![nb, kk, n]), k.view(2, vec![batch, m, n]));
+    let mut p = Product::matrices(a, b, o, m, n, kk, false, false);
+    p.batch = batch;
+    Some(p)
 }

@@ -19,7 +19,9 @@ pub mod gather;
 pub mod gather_elements;
 pub mod gather_nd;
 pub mod gemm;
+pub mod gemm_pack;
 pub mod gemm_tiled;
+pub mod im2col;
 pub mod layer_norm;
 pub mod matmul;
 pub mod pad;
@@ -68,6 +70,7 @@ pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
         Op::Gather { axis } => gather::lower(*axis, k),
         Op::Expand { .. } => expand::lower(k),
         Op::Conv { strides, pads, dilations, group } => conv::lower(strides, pads, dilations, *group, k, n_in),
+        Op::Im2Col { kernel, strides, pads, dilations } => im2col::lower(kernel, strides, pads, dilations, k),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::lower_max(kernel, strides, pads, dilations, k),
         Op::AvgPool { kernel, strides, pads, count_include_pad } => {
             pool::lower_avg(kernel, strides, pads, *count_include_pad, k)

@@ -1,0 +1,154 @@
+//! Where the tiled product's right operand comes from, and how one block of it is packed into
+//! the `[strip][k][NR]` panel the micro-tile reads ([`super::gemm_tiled`]):
+//! - a row-major matrix `[K, N]`: two vector copies per depth step;
+//! - its transpose `[N, K]`: one scalar per element, reading along K;
+//! - the im2col matrix of an NCHW convolution input, `B[(c, ky, kx), (oy, ox)] =
+//!   x[c, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw]` (zero in the padding), gathered straight into
+//!   the panel so the im2col matrix is never written to memory.
+
+use super::gemm_tiled::{at, by_fullness, prefix, strip_base, strip_cols, vload, vstore, Block, Product, Tiles};
+use crate::emit::{Kernel, Mem};
+use kiln_ir::DType;
+
+/// The right operand of a tiled product.
+pub enum BSource {
+    /// `[K, N]` (`[N, K]` when `trans`), possibly with a leading batch dim.
+    Matrix { mem: Mem, trans: bool },
+    /// The im2col view of a convolution input.
+    Im2Col(Im2Col),
+}
+
+/// An NCHW convolution input `x: [images, groups*cg, H, W]` seen as the `[cg*kh*kw, OH*OW]`
+/// matrix of one (image, group) per batch index `image * groups + group`.
+pub struct Im2Col {
+    pub x: Mem,
+    pub groups: usize,
+    pub cg: usize,
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    /// Top and left padding.
+    pub pads: [usize; 2],
+    pub dilations: [usize; 2],
+    pub out_w: usize,
+}
+
+/// Pack B's strips `[jc, jce)` x depth `[pc, pc+kc)` of batch `blk.bi` into `bp`, zero past N.
+pub(super) fn pack(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, jce: &str) {
+    let s = kn.b.for_(&blk.jc, jce);
+    let base = strip_base(kn, t, &s, &blk.jc);
+    let j0 = kn.b.affine(&s, t.nr as i64, 0);
+    match &p.b {
+        BSource::Matrix { mem, trans } => {
+            let pre = prefix(kn, mem, 2, p.batch, &blk.bi);
+            let src = Src { mem, pre: &pre, base: &base, j0: &j0 };
+            if *trans {
+                pack_transposed(kn, p, t, bp, blk, &src);
+            } else {
+                by_fullness(kn, t, p.n, &j0, &mut |kn, masked| pack_rows(kn, p, t, bp, blk, &src, masked));
+            }
+        }
+        BSource::Im2Col(ic) => pack_im2col(kn, p, ic, t, bp, blk, &base, &j0),
+    }
+    kn.b.end_for();
+}
+
+/// A matrix source for one strip: the matrix, its batch prefix, the strip's panel offset and
+/// first column.
+struct Src<'a> {
+    mem: &'a Mem,
+    pre: &'a Option<String>,
+    base: &'a str,
+    j0: &'a str,
+}
+
+/// Packing from row-major B `[K, N]`: two vector copies per depth step.
+fn pack_rows(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, src: &Src, masked: bool) {
+    let cols = strip_cols(kn, t, p.n, src.j0, masked);
+    let zero = kn.b.idx(0);
+    let kk = kn.b.for_(&zero, &blk.kc);
+    let row = kn.b.iadd(&blk.pc, &kk);
+    let off = kn.b.affine(&kk, t.nr as i64, 0);
+    let off = kn.b.iadd(src.base, &off);
+    for (v, (col, mask)) in cols.iter().enumerate() {
+        let x = vload(kn, t, src.mem, &at(src.pre, &[row.clone(), col.clone()]), mask.as_ref());
+        let o = kn.b.affine(&off, 1, (v * t.w) as i64);
+        vstore(kn, t, &x, bp, &[o], None);
+    }
+    kn.b.end_for();
+}
+
+/// Packing from B^T `[N, K]`: one scalar per element, reading along K.
+fn pack_transposed(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, src: &Src) {
+    let zero = kn.b.idx(0);
+    let nr = kn.b.idx(t.nr as i64);
+    let l = kn.b.for_(&zero, &nr);
+    let j = kn.b.iadd(src.j0, &l);
+    let nn = kn.b.idx(p.n as i64);
+    let valid = kn.b.icmp("slt", &j, &nn);
+    let jl = kn.b.iclamp(&j, 0, p.n as i64 - 1);
+    let z = kn.b.cst(DType::F32, 0.0);
+    let kk = kn.b.for_(&zero, &blk.kc);
+    let kidx = kn.b.iadd(&blk.pc, &kk);
+    let x = kn.b.load(src.mem, &at(src.pre, &[jl, kidx]));
+    let x = kn.b.select(&valid, &x, &z, DType::F32);
+    let off = kn.b.affine(&kk, t.nr as i64, 0);
+    let off = kn.b.iadd(src.base, &off);
+    let off = kn.b.iadd(&off, &l);
+    kn.b.store(&x, bp, &[off]);
+    kn.b.end_for();
+    kn.b.end_for();
+}
+
+/// Packing from the im2col view: per column its output pixel, then per depth step its
+/// (channel, tap), one gathered scalar each (zero in the padding and past N).
+#[allow(clippy::too_many_arguments)]
+fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, blk: &Block, base: &str, j0: &str) {
+    let (h, w) = (ic.x.shape[2], ic.x.shape[3]);
+    let [kh, kw] = ic.kernel;
+    let taps = kh * kw;
+    let (image, cbase) = if ic.groups == 1 {
+        (blk.bi.clone(), kn.b.idx(0))
+    } else {
+        let g = kn.b.idx(ic.groups as i64);
+        let image = kn.b.op(format!("arith.divui {}, {g} : index", blk.bi));
+        let group = kn.b.op(format!("arith.remui {}, {g} : index", blk.bi));
+        (image, kn.b.affine(&group, ic.cg as i64, 0))
+    };
+    let zero = kn.b.idx(0);
+    let nr = kn.b.idx(t.nr as i64);
+    let l = kn.b.for_(&zero, &nr);
+    let j = kn.b.iadd(j0, &l);
+    let nn = kn.b.idx(p.n as i64);
+    let valid = kn.b.icmp("slt", &j, &nn);
+    let jl = kn.b.iclamp(&j, 0, p.n as i64 - 1);
+    let ow = kn.b.idx(ic.out_w as i64);
+    let oy = kn.b.op(format!("arith.divui {jl}, {ow} : index"));
+    let ox = kn.b.op(format!("arith.remui {jl}, {ow} : index"));
+    let y0 = kn.b.affine(&oy, ic.strides[0] as i64, -(ic.pads[0] as i64));
+    let x0 = kn.b.affine(&ox, ic.strides[1] as i64, -(ic.pads[1] as i64));
+    let z = kn.b.cst(DType::F32, 0.0);
+    let kk = kn.b.for_(&zero, &blk.kc);
+    let kidx = kn.b.iadd(&blk.pc, &kk);
+    let (tv, kwv) = (kn.b.idx(taps as i64), kn.b.idx(kw as i64));
+    let c = kn.b.op(format!("arith.divui {kidx}, {tv} : index"));
+    let tap = kn.b.op(format!("arith.remui {kidx}, {tv} : index"));
+    let ky = kn.b.op(format!("arith.divui {tap}, {kwv} : index"));
+    let kx = kn.b.op(format!("arith.remui {tap}, {kwv} : index"));
+    let dy = kn.b.affine(&ky, ic.dilations[0] as i64, 0);
+    let dx = kn.b.affine(&kx, ic.dilations[1] as i64, 0);
+    let iy = kn.b.iadd(&y0, &dy);
+    let ix = kn.b.iadd(&x0, &dx);
+    let (iny, inx) = (kn.b.in_range(&iy, h), kn.b.in_range(&ix, w));
+    let inb = kn.b.and(&iny, &inx);
+    let inb = kn.b.and(&inb, &valid);
+    let (iyc, ixc) = (kn.b.iclamp(&iy, 0, h as i64 - 1), kn.b.iclamp(&ix, 0, w as i64 - 1));
+    let ci = kn.b.iadd(&cbase, &c);
+    let v = kn.b.load(&ic.x, &[image.clone(), ci, iyc, ixc]);
+    let v = kn.b.select(&inb, &v, &z, DType::F32);
+    let off = kn.b.affine(&kk, t.nr as i64, 0);
+    let off = kn.b.iadd(base, &off);
+    let off = kn.b.iadd(&off, &l);
+    kn.b.store(&v, bp, &[off]);
+    kn.b.end_for();
+    kn.b.end_for();
+}
