@@ -325,8 +325,30 @@ impl Builder {
     pub fn sqrt(&mut self, a: &str, dt: DType) -> String {
         self.op(format!("math.sqrt {a} : {}", reg_ty(dt)))
     }
+    /// `e^a`: the vectorizable polynomial for f32 registers (see `fast_math`), `math.exp` else.
     pub fn exp(&mut self, a: &str, dt: DType) -> String {
-        self.op(format!("math.exp {a} : {}", reg_ty(dt)))
+        match reg_ty(dt) {
+            "f32" => self.exp_f32(a),
+            t => self.op(format!("math.exp {a} : {t}")),
+        }
+    }
+    /// `erf(a)`, as [`Builder::exp`].
+    pub fn erf(&mut self, a: &str, dt: DType) -> String {
+        match reg_ty(dt) {
+            "f32" => self.erf_f32(a),
+            t => self.op(format!("math.erf {a} : {t}")),
+        }
+    }
+    /// `tanh(a)`, as [`Builder::exp`].
+    pub fn tanh(&mut self, a: &str, dt: DType) -> String {
+        match reg_ty(dt) {
+            "f32" => self.tanh_f32(a),
+            t => self.op(format!("math.tanh {a} : {t}")),
+        }
+    }
+    /// An i32 constant.
+    pub fn constant_i32(&mut self, v: i32) -> String {
+        self.constant(v.to_string(), "i32")
     }
     pub fn select(&mut self, c: &str, a: &str, b: &str, dt: DType) -> String {
         self.op(format!("arith.select {c}, {a}, {b} : {}", reg_ty(dt)))

@@ -2,6 +2,7 @@
 //! loop nests) and the module assembly. Op-specific loop nests live in `crate::lower`.
 
 pub mod builder;
+mod fast_math;
 pub mod kernel;
 
 pub use builder::{ipred, mem_ty, reg_ty, su, Builder, Mem};
