@@ -12,6 +12,7 @@
 
 pub mod emit;
 pub mod error;
+pub mod fusion;
 pub mod link;
 pub mod llvm;
 pub mod lower;
@@ -70,7 +71,7 @@ impl Default for CodegenOptions {
 pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u8>> {
     kiln_ir::verify::verify(graph)?;
     let target = target::resolve(&opts.target_cpu)?;
-    let plan = plan::plan(graph)?;
+    let plan = plan::plan_with(graph, opts.opt_level >= 1)?;
     let mut funcs = Vec::new();
     let mut kernels = Vec::new();
     let mut schedule = Vec::new();
@@ -80,10 +81,16 @@ pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u
         match st.kind {
             plan::StepKind::Node(n) => lower::lower(&graph.node(n).op, &mut k, st.n_in),
             plan::StepKind::Copy => lower::copy::lower(&mut k),
+            plan::StepKind::Fused(ref c) => {
+                let n_prod = graph.inputs_of(c.producer).len();
+                let ops = c.ep_ops(graph, n_prod);
+                lower::epilogue::lower_fused(graph, c.producer, &ops, &mut k, n_prod, st.n_in)
+            }
         }
         .map_err(|e| CodegenError::new(format!("{} (node producing '{}')", e, st.value_name)))?;
         schedule.push(Step { kernel: i, buffers: st.buffers.clone(), max_workgroups: k.max_workgroups });
-        kernels.push(KernelInfo { name: format!("k{i}_{}", st.op_name.to_lowercase()), ops: vec![st.op_name.clone()] });
+        let ops: Vec<String> = st.op_name.split('+').map(str::to_string).collect();
+        kernels.push(KernelInfo { name: format!("k{i}_{}", ops.join("_").to_lowercase()), ops });
         funcs.push(k.into_func(&emit::body_name(i)));
     }
     let text = emit::module_text(&funcs);

@@ -7,13 +7,15 @@
 //! - A graph output is written in place by the kernel producing it when that is a real kernel;
 //!   an output that is a graph input, a constant, an aliasing Reshape result or a value already
 //!   returned gets a copy step at the end of the schedule.
+//! - A tiled product and the elementwise ops after it (`crate::fusion`) are one step; the values
+//!   between them get no buffer.
 //! - Intermediates get arena slots by liveness: a slot is taken at its producer's step and freed
 //!   after its last reader's step; first-fit reuse, offsets multiples of `BUFFER_ALIGN`.
 
 use crate::error::{CodegenError, Result};
 use kiln_abi::{align_up, Buffer, BufferKind, TensorSig};
 use kiln_ir::{DType, Graph, NodeIndex, Op, Tensor, ValueRef};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// What a step computes.
@@ -23,6 +25,9 @@ pub enum StepKind {
     Node(NodeIndex),
     /// Copy the first buffer into the second (graph outputs that are not written in place).
     Copy,
+    /// A tiled product with its epilogue (`crate::fusion`): buffers are the product's inputs,
+    /// the epilogue's other operands, then the last epilogue node's output.
+    Fused(crate::fusion::Chain),
 }
 
 #[derive(Clone, Debug)]
@@ -50,7 +55,19 @@ pub struct Plan {
     pub constants: Vec<Arc<Tensor>>,
 }
 
+/// The plan with epilogue fusion.
 pub fn plan(graph: &Graph) -> Result<Plan> {
+    plan_with(graph, true)
+}
+
+/// The plan, fusing epilogues into tiled products when `fuse`.
+pub fn plan_with(graph: &Graph, fuse: bool) -> Result<Plan> {
+    let chains = if fuse { crate::fusion::chains(graph) } else { HashMap::new() };
+    // Nodes computed inside a later fused step: the products and all but the last chain node.
+    let absorbed: HashSet<NodeIndex> = chains
+        .values()
+        .flat_map(|c| std::iter::once(c.producer).chain(c.absorbed.iter().copied().filter(|n| *n != c.last())))
+        .collect();
     let mut p = Planner::default();
     for (i, n) in graph.inputs().iter().enumerate() {
         let v = ValueRef::new(*n, 0);
@@ -75,6 +92,9 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
     }
     let users = |v: ValueRef| !graph.users_of(v).is_empty() || graph.is_graph_output(v);
     for n in graph.topo_order()? {
+        if absorbed.contains(&n) {
+            continue;
+        }
         let node = graph.node(n);
         match &node.op {
             Op::Input { .. } => {}
@@ -92,7 +112,11 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
                 p.val_buf.insert(ValueRef::new(n, 0), b);
             }
             op => {
-                let ins = graph.inputs_of(n);
+                let chain = chains.get(&n);
+                let ins = match chain {
+                    Some(c) => [graph.inputs_of(c.producer), c.others.clone()].concat(),
+                    None => graph.inputs_of(n),
+                };
                 let mut buffers = Vec::new();
                 let mut params = Vec::new();
                 for v in &ins {
@@ -115,14 +139,17 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
                     params.push((info.ty.dtype, info.ty.shape.clone()));
                 }
                 let value_name = node.outputs.first().map_or(String::new(), |o| o.name.clone());
-                p.steps.push(PlannedStep {
-                    kind: StepKind::Node(n),
-                    op_name: op.name().to_string(),
-                    value_name,
-                    buffers,
-                    n_in: ins.len(),
-                    params,
-                });
+                let (kind, op_name) = match chain {
+                    Some(c) => {
+                        let names: Vec<&str> = std::iter::once(c.producer)
+                            .chain(c.ops.iter().copied())
+                            .map(|m| graph.node(m).op.name())
+                            .collect();
+                        (StepKind::Fused(c.clone()), names.join("+"))
+                    }
+                    None => (StepKind::Node(n), op.name().to_string()),
+                };
+                p.steps.push(PlannedStep { kind, op_name, value_name, buffers, n_in: ins.len(), params });
             }
         }
     }

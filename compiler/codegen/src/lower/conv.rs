@@ -7,7 +7,7 @@
 
 use super::expect_float;
 use super::gemm_pack::{BSource, Im2Col};
-use super::gemm_tiled::{self, Bias, Product};
+use super::gemm_tiled::{self, Bias, Product, Tiled};
 use super::pool::{window_index, Window};
 use crate::emit::{reg_ty, Kernel};
 use crate::error::Result;
@@ -19,17 +19,17 @@ pub fn lower(
     group: usize,
     k: &mut Kernel,
     n_in: usize,
-) -> Result<()> {
-    let (x, w, o) = (k.param(0), k.param(1), k.param(n_in));
+    out: usize,
+) -> Result<Option<Tiled>> {
+    let (x, w, o) = (k.param(0), k.param(1), k.param(out));
     let bias = (n_in == 3).then(|| k.param(2));
     expect_float("Conv", x.dtype)?;
     let dt = x.dtype;
     let (h, wd) = (x.shape[2], x.shape[3]);
     let (m_total, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
     let m_per_group = m_total / group.max(1);
-    if dt == kiln_ir::DType::F32 && m_per_group >= 2 {
-        im2col(strides, pads, dilations, group.max(1), k, n_in);
-        return Ok(());
+    if takes_tiled(dt, m_total, group) {
+        return Ok(Some(im2col(strides, pads, dilations, group.max(1), k, n_in, out)));
     }
     let win = Window { strides, pads, dilations, h, w: wd };
 
@@ -65,18 +65,31 @@ pub fn lower(
     };
     k.b.store(&r, &o, &nest.ivs);
     k.close(nest);
-    Ok(())
+    Ok(None)
+}
+
+/// Whether a Conv runs on the tiled kernel: f32 with at least two output channels per group.
+pub fn takes_tiled(dt: kiln_ir::DType, out_channels: usize, group: usize) -> bool {
+    dt == kiln_ir::DType::F32 && out_channels / group.max(1) >= 2
 }
 
 /// The convolution as one batched tiled product over (image, group).
-fn im2col(strides: &[usize], pads: &[usize], dilations: &[usize], groups: usize, k: &mut Kernel, n_in: usize) {
-    let (x, w, o) = (k.param(0), k.param(1), k.param(n_in));
+fn im2col(
+    strides: &[usize],
+    pads: &[usize],
+    dilations: &[usize],
+    groups: usize,
+    k: &mut Kernel,
+    n_in: usize,
+    out: usize,
+) -> Tiled {
+    let (x, w, o) = (k.param(0), k.param(1), k.param(out));
     let (m_total, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
     let (images, oh, ow) = (o.shape[0], o.shape[2], o.shape[3]);
     let (mg, depth, pixels) = (m_total / groups, cg * kh * kw, oh * ow);
     let a = if groups == 1 { k.view(1, vec![mg, depth]) } else { k.view(1, vec![groups, mg, depth]) };
     let batch = images * groups;
-    let o = if batch == 1 { k.view(n_in, vec![mg, pixels]) } else { k.view(n_in, vec![batch, mg, pixels]) };
+    let o = if batch == 1 { k.view(out, vec![mg, pixels]) } else { k.view(out, vec![batch, mg, pixels]) };
     let bias = (n_in == 3).then(|| {
         let mem = if groups == 1 { k.view(2, vec![mg]) } else { k.view(2, vec![groups, mg]) };
         Bias { mem, per_row: true }
@@ -92,5 +105,6 @@ fn im2col(strides: &[usize], pads: &[usize], dilations: &[usize], groups: usize,
         out_w: ow,
     });
     let p = Product { a, b, o, m: mg, n: pixels, k: depth, trans_a: false, batch, bias };
-    gemm_tiled::emit(k, &p);
+    let region = gemm_tiled::emit(k, &p);
+    Tiled { o: p.o, region }
 }

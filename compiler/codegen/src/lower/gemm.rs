@@ -3,12 +3,22 @@
 //! f32 goes to [`super::gemm_tiled`], then the same epilogue runs over the workgroup's rectangle.
 
 use super::expect_float;
-use super::gemm_tiled::{self, Bias, Product, Region};
+use super::gemm_tiled::{self, Bias, Product, Region, Tiled};
 use crate::emit::{broadcast_index, Kernel, Mem};
 use crate::error::Result;
 
-pub fn lower(alpha: f32, beta: f32, trans_a: bool, trans_b: bool, k: &mut Kernel, n_in: usize) -> Result<()> {
-    let (a, b, o) = (k.param(0), k.param(1), k.param(n_in));
+/// Lower into `k`, the output at parameter `out`; returns the tiled product's output view and
+/// the workgroup's rectangle when the tiled kernel ran (for a fused epilogue).
+pub fn lower(
+    alpha: f32,
+    beta: f32,
+    trans_a: bool,
+    trans_b: bool,
+    k: &mut Kernel,
+    n_in: usize,
+    out: usize,
+) -> Result<Option<Tiled>> {
+    let (a, b, o) = (k.param(0), k.param(1), k.param(out));
     let c = (n_in == 3).then(|| k.param(2));
     expect_float("Gemm", a.dtype)?;
     let dt = a.dtype;
@@ -29,7 +39,7 @@ pub fn lower(alpha: f32, beta: f32, trans_a: bool, trans_b: bool, k: &mut Kernel
             epilogue(k, alpha, beta, c.as_ref(), &o, &i, &r);
             k.b.end_for();
         }
-        return Ok(());
+        return Ok(Some(Tiled { o, region: r }));
     }
 
     let part = k.begin_parallel(&o.shape, &[]);
@@ -59,13 +69,14 @@ pub fn lower(alpha: f32, beta: f32, trans_a: bool, trans_b: bool, k: &mut Kernel
     k.b.end_for();
 
     if alpha != 1.0 || c.is_some() {
-        let r = Region { r0: String::new(), r1: String::new(), c0: jlo, c1: jhi };
+        let (b0, b1, r0, r1) = Default::default();
+        let r = Region { b0, b1, r0, r1, c0: jlo, c1: jhi };
         epilogue(k, alpha, beta, c.as_ref(), &o, &i, &r);
     }
 
     k.close(nest);
     k.end_parallel(part);
-    Ok(())
+    Ok(None)
 }
 
 /// `o[i, j] = alpha * o[i, j] + beta * C[i, j]` (C broadcast) for j in the region's columns.

@@ -50,13 +50,21 @@ pub struct Bias {
     pub per_row: bool,
 }
 
-/// The output rectangle one workgroup wrote (in every batch it ran): rows `[r0, r1)`, columns
-/// `[c0, c1)`.
+/// The output rectangle one workgroup wrote: batches `[b0, b1)` (both 0 and 1 when unbatched),
+/// rows `[r0, r1)`, columns `[c0, c1)`.
 pub struct Region {
+    pub b0: String,
+    pub b1: String,
     pub r0: String,
     pub r1: String,
     pub c0: String,
     pub c1: String,
+}
+
+/// A tiled product's output as the kernel viewed it, and the rectangle this workgroup wrote.
+pub struct Tiled {
+    pub o: Mem,
+    pub region: Region,
 }
 
 /// Depth of one packed block of B.
@@ -158,7 +166,8 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
             ([zero.clone(), all_b], [t0, t1], [zero.clone(), all_s])
         }
     };
-    let region = region(kn, p, &t, [&t0, &t1, &s0, &s1]);
+    let mut region = region(kn, p, &t, [&t0, &t1, &s0, &s1]);
+    (region.b0, region.b1) = (b0.clone(), b1.clone());
     let single_k = p.k <= t.kc;
     let size = t.ncs * t.kc * t.nr;
     let bp = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![size] };
@@ -209,7 +218,7 @@ fn region(kn: &mut Kernel, p: &Product, t: &Tiles, [t0, t1, s0, s1]: [&String; 4
     let c0 = kn.b.affine(s0, t.nr as i64, 0);
     let c1a = kn.b.affine(s1, t.nr as i64, 0);
     let c1 = kn.b.imin(&c1a, &n);
-    Region { r0, r1, c0, c1 }
+    Region { b0: String::new(), b1: String::new(), r0, r1, c0, c1 }
 }
 
 /// Set the workgroup's rectangle to the bias (or zero); the tiles then accumulate one K block

@@ -5,17 +5,20 @@
 //! batch dims match (or A has none).
 
 use super::expect_float;
-use super::gemm_tiled::{self, Product};
+use super::gemm_tiled::{self, Product, Tiled};
 use crate::emit::{broadcast_index, Kernel};
 use crate::error::Result;
+use kiln_ir::DType;
 
-pub fn lower(k: &mut Kernel) -> Result<()> {
-    let (a, b, o) = (k.param(0), k.param(1), k.param(2));
+/// Lower into `k`, the output at parameter `out`; returns the tiled product's output view and
+/// the workgroup's rectangle when the tiled kernel ran (for a fused epilogue).
+pub fn lower(k: &mut Kernel, out: usize) -> Result<Option<Tiled>> {
+    let (a, b, o) = (k.param(0), k.param(1), k.param(out));
     expect_float("MatMul", a.dtype)?;
     let dt = a.dtype;
-    if let Some(p) = tiled(k) {
-        gemm_tiled::emit(k, &p);
-        return Ok(());
+    if let Some(p) = tiled(k, out) {
+        let region = gemm_tiled::emit(k, &p);
+        return Ok(Some(Tiled { o: p.o, region }));
     }
     let a_shape = if a.rank() == 1 { vec![1, a.shape[0]] } else { a.shape.clone() };
     let b_shape = if b.rank() == 1 { vec![b.shape[0], 1] } else { b.shape.clone() };
@@ -27,7 +30,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     o_shape.extend([m, n]);
     let a = k.view(0, a_shape.clone());
     let b = k.view(1, b_shape.clone());
-    let o = k.view(2, o_shape.clone());
+    let o = k.view(out, o_shape.clone());
     let r = o_shape.len();
     let batch = &o_shape[..r - 2];
 
@@ -62,41 +65,57 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
 
     k.close(nest);
     k.end_parallel(part);
-    Ok(())
+    Ok(None)
 }
 
 /// The tiled product for f32: when B has no batch (A's batch dims fold into M, the output is
 /// viewed as `[M, N]`), or when both have the same batch dims or one has none (a batched
 /// product over `[batch, M, K] @ [batch, K, N]`).
-fn tiled(k: &mut Kernel) -> Option<Product> {
-    let (a, b, o) = (k.param(0), k.param(1), k.param(2));
-    if b.rank() < 2 {
-        return None;
-    }
-    let a_shape = if a.rank() == 1 { vec![1, a.shape[0]] } else { a.shape.clone() };
-    let (m, kk, n) = (a_shape[a_shape.len() - 2], a_shape[a_shape.len() - 1], b.shape[b.rank() - 1]);
-    if kk == 0 || !gemm_tiled::applies(a.dtype, m, n, kk) {
-        return None;
-    }
-    let (ab, bb) = (&a_shape[..a_shape.len() - 2], &b.shape[..b.rank() - 2]);
-    let (na, nb) = (ab.iter().product::<usize>(), bb.iter().product::<usize>());
+fn tiled(k: &mut Kernel, out: usize) -> Option<Product> {
+    let (a, b, o) = (k.param(0), k.param(1), k.param(out));
+    let Shapes { m, k: kk, n, na, nb } = tiled_shapes(a.dtype, &a.shape, &b.shape)?;
     if nb == 1 {
         let m = a.shape.iter().product::<usize>() / kk;
-        let (a, b, o) = (k.view(0, vec![m, kk]), k.view(1, vec![kk, n]), k.view(2, vec![m, n]));
+        let (a, b, o) = (k.view(0, vec![m, kk]), k.view(1, vec![kk, n]), k.view(out, vec![m, n]));
         return Some(Product::matrices(a, b, o, m, n, kk, false, false));
     }
+    let batch = o.shape.iter().product::<usize>() / (m * n);
+    let a = if na == 1 { k.view(0, vec![m, kk]) } else { k.view(0, vec![na, m, kk]) };
+    let (b, o) = (k.view(1, vec![nb, kk, n]), k.view(out, vec![batch, m, n]));
+    let mut p = Product::matrices(a, b, o, m, n, kk, false, false);
+    p.batch = batch;
+    Some(p)
+}
+
+/// The matrix extents and batch counts of a MatMul the tiled kernel takes.
+struct Shapes {
+    m: usize,
+    k: usize,
+    n: usize,
+    na: usize,
+    nb: usize,
+}
+
+fn tiled_shapes(dt: DType, a: &[usize], b: &[usize]) -> Option<Shapes> {
+    if b.len() < 2 || a.is_empty() {
+        return None;
+    }
+    let a = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
+    let (m, kk, n) = (a[a.len() - 2], a[a.len() - 1], b[b.len() - 1]);
+    if kk == 0 || !gemm_tiled::applies(dt, m, n, kk) {
+        return None;
+    }
+    let (ab, bb) = (&a[..a.len() - 2], &b[..b.len() - 2]);
+    let (na, nb) = (ab.iter().product::<usize>(), bb.iter().product::<usize>());
     let same = {
         let r = ab.len().max(bb.len());
         let pad = |s: &[usize]| [vec![1; r - s.len()], s.to_vec()].concat();
         pad(ab) == pad(bb)
     };
-    if !(same || na == 1) {
-        return None;
-    }
-    let batch = o.shape.iter().product::<usize>() / (m * n);
-    let a = if na == 1 { k.view(0, vec![m, kk]) } else { k.view(0, vec![na, m, kk]) };
-    let (b, o) = (k.view(1, vec![nb, kk, n]), k.view(2, vec![batch, m, n]));
-    let mut p = Product::matrices(a, b, o, m, n, kk, false, false);
-    p.batch = batch;
-    Some(p)
+    (nb == 1 || same || na == 1).then_some(Shapes { m, k: kk, n, na, nb })
+}
+
+/// Whether a MatMul of these operand shapes runs on the tiled kernel.
+pub fn takes_tiled(dt: DType, a: &[usize], b: &[usize]) -> bool {
+    tiled_shapes(dt, a, b).is_some()
 }

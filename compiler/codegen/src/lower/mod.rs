@@ -14,6 +14,7 @@ pub mod conv;
 pub mod copy;
 pub mod cumsum;
 pub mod elementwise;
+pub mod epilogue;
 pub mod expand;
 pub mod gather;
 pub mod gather_elements;
@@ -44,8 +45,10 @@ pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
         Op::Binary(b) => binary::lower(*b, k),
         Op::Where => where_::lower(k),
         Op::Cast { to } => cast::lower(*to, k),
-        Op::MatMul => matmul::lower(k),
-        Op::Gemm { alpha, beta, trans_a, trans_b } => gemm::lower(*alpha, *beta, *trans_a, *trans_b, k, n_in),
+        Op::MatMul => matmul::lower(k, n_in).map(drop),
+        Op::Gemm { alpha, beta, trans_a, trans_b } => {
+            gemm::lower(*alpha, *beta, *trans_a, *trans_b, k, n_in, n_in).map(drop)
+        }
         Op::Softmax { axis } => softmax::lower(*axis, k),
         Op::LayerNorm { axis, epsilon } => layer_norm::lower(layer_norm::Norm::Layer, *axis, *epsilon, k, n_in),
         Op::RmsNorm { axis, epsilon } => layer_norm::lower(layer_norm::Norm::Rms, *axis, *epsilon, k, n_in),
@@ -69,7 +72,9 @@ pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
         Op::Slice { axes, starts, steps, .. } => slice::lower(axes, starts, steps, k),
         Op::Gather { axis } => gather::lower(*axis, k),
         Op::Expand { .. } => expand::lower(k),
-        Op::Conv { strides, pads, dilations, group } => conv::lower(strides, pads, dilations, *group, k, n_in),
+        Op::Conv { strides, pads, dilations, group } => {
+            conv::lower(strides, pads, dilations, *group, k, n_in, n_in).map(drop)
+        }
         Op::Im2Col { kernel, strides, pads, dilations } => im2col::lower(kernel, strides, pads, dilations, k),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::lower_max(kernel, strides, pads, dilations, k),
         Op::AvgPool { kernel, strides, pads, count_include_pad } => {

@@ -26,7 +26,7 @@ pub fn lower(u: UnaryOp, k: &mut Kernel) -> Result<()> {
     Ok(())
 }
 
-fn float(b: &mut Builder, u: UnaryOp, x: &str, dt: DType) -> String {
+pub(super) fn float(b: &mut Builder, u: UnaryOp, x: &str, dt: DType) -> String {
     let t = reg_ty(dt);
     let math = |b: &mut Builder, f: &str| b.op(format!("math.{f} {x} : {t}"));
     match u {
