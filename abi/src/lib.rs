@@ -96,6 +96,9 @@ pub struct KernelInfo {
     pub name: String,
     /// The IR ops this kernel computes, in order.
     pub ops: Vec<String>,
+    /// Heap scratch one workgroup of this kernel allocates while it runs (packed GEMM panels).
+    #[serde(default)]
+    pub scratch_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

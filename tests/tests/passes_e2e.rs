@@ -70,8 +70,10 @@ fn repvgg_and_resnet_blocks_become_one_conv_each() {
     assert_eq!(count(&c.ops_imported, "BatchNorm"), 11, "{:?}", c.ops_imported);
     assert_eq!(count(&c.ops_imported, "Conv"), 9, "{:?}", c.ops_imported);
     assert_eq!(count(&c.ops, "BatchNorm"), 0, "{:?}", c.ops);
-    // stem, three RepVGG blocks, two ResNet convs
-    assert_eq!(count(&c.ops, "Conv"), 6, "{:?}", c.ops);
+    // stem, three RepVGG blocks, two ResNet convs; conv-im2col then turns each into an
+    // Im2Col + Gemm pair.
+    assert_eq!(count(&c.ops, "Conv") + count(&c.ops, "Im2Col"), 6, "{:?}", c.ops);
+    assert_eq!(count(&c.ops, "Conv"), 0, "{:?}", c.ops);
 }
 
 #[test]

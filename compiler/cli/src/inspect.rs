@@ -38,6 +38,7 @@ pub fn inspect(path: &Path, shapes: &BTreeMap<String, Vec<usize>>) -> Result<Val
             "kernels": m.kernels.len(),
             "steps": m.schedule.len(),
             "arena_bytes": m.arena_bytes,
+            "memory": memory(m, model.threads()),
         }));
     }
     let lowered = crate::compile::import_and_optimize(path, shapes, 3)?;
@@ -55,6 +56,43 @@ pub fn inspect(path: &Path, shapes: &BTreeMap<String, Vec<usize>>) -> Result<Val
         "ops": g.op_histogram(),
         "passes": crate::compile::report_json(&lowered.runs),
     }))
+}
+
+/// The memory plan of an artifact: the arena (intermediates by liveness, with reuse and in-place
+/// steps) against the sum of the intermediates it holds, caller buffers, constants, per-workgroup
+/// kernel scratch, and the peak heap of one run on `threads` threads (arena + caller inputs and
+/// outputs + scratch of the workgroups running at once).
+fn memory(m: &kiln_abi::Metadata, threads: usize) -> Value {
+    use kiln_abi::BufferKind;
+    let sum = |f: &dyn Fn(&BufferKind) -> bool| -> usize {
+        m.buffers.iter().filter(|b| f(&b.kind)).map(|b| b.size_bytes).sum()
+    };
+    let intermediates = sum(&|k| matches!(k, BufferKind::Intermediate { .. }));
+    let io = sum(&|k| matches!(k, BufferKind::Input { .. } | BufferKind::Output { .. }));
+    let constants = sum(&|k| matches!(k, BufferKind::Constant { .. }));
+    let offset = |id: usize| match m.buffers.get(id).map(|b| &b.kind) {
+        Some(BufferKind::Intermediate { offset }) => Some(*offset),
+        _ => None,
+    };
+    let in_place = m
+        .schedule
+        .iter()
+        .filter(|st| {
+            let outs = st.buffers.last().and_then(|b| offset(*b));
+            outs.is_some() && st.buffers[..st.buffers.len() - 1].iter().any(|b| offset(*b) == outs)
+        })
+        .count();
+    let scratch = m.kernels.iter().map(|k| k.scratch_bytes).max().unwrap_or(0) as usize;
+    json!({
+        "arena_bytes": m.arena_bytes,
+        "intermediate_bytes": intermediates,
+        "in_place_steps": in_place,
+        "io_bytes": io,
+        "constant_bytes": constants,
+        "scratch_bytes_per_workgroup": scratch,
+        "threads": threads,
+        "peak_run_bytes": m.arena_bytes + io + scratch * threads,
+    })
 }
 
 /// Human-readable form of the report.
@@ -81,6 +119,19 @@ pub fn to_text(report: &Value) -> String {
         s += &format!(
             "kernels: {}, steps: {}, arena: {} bytes\n",
             report["kernels"], report["steps"], report["arena_bytes"]
+        );
+        let mem = &report["memory"];
+        s += &format!(
+            "memory: arena {} B holds {} B of intermediates ({} in-place steps); caller buffers {} B; \
+             constants {} B; scratch {} B per workgroup; peak of one run on {} threads {} B\n",
+            mem["arena_bytes"],
+            mem["intermediate_bytes"],
+            mem["in_place_steps"],
+            mem["io_bytes"],
+            mem["constant_bytes"],
+            mem["scratch_bytes_per_workgroup"],
+            mem["threads"],
+            mem["peak_run_bytes"]
         );
     }
     s += "inputs:\n";

@@ -90,7 +90,8 @@ pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u
         .map_err(|e| CodegenError::new(format!("{} (node producing '{}')", e, st.value_name)))?;
         schedule.push(Step { kernel: i, buffers: st.buffers.clone(), max_workgroups: k.max_workgroups });
         let ops: Vec<String> = st.op_name.split('+').map(str::to_string).collect();
-        kernels.push(KernelInfo { name: format!("k{i}_{}", ops.join("_").to_lowercase()), ops });
+        let name = format!("k{i}_{}", ops.join("_").to_lowercase());
+        kernels.push(KernelInfo { name, ops, scratch_bytes: k.scratch_bytes });
         funcs.push(k.into_func(&emit::body_name(i)));
     }
     let text = emit::module_text(&funcs);

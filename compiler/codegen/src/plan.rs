@@ -42,6 +42,9 @@ pub struct PlannedStep {
     pub n_in: usize,
     /// Dtype and shape of each buffer as the kernel sees it, in `buffers` order.
     pub params: Vec<(DType, Vec<usize>)>,
+    /// An input (position in `buffers`) the output may overwrite in place: elementwise ops
+    /// whose output has that input's exact type, so element `i` is read before it is written.
+    pub in_place: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -149,7 +152,10 @@ pub fn plan_with(graph: &Graph, fuse: bool) -> Result<Plan> {
                     }
                     None => (StepKind::Node(n), op.name().to_string()),
                 };
-                p.steps.push(PlannedStep { kind, op_name, value_name, buffers, n_in: ins.len(), params });
+                let elementwise = chain.is_none() && matches!(op, Op::Unary(_) | Op::Binary(_));
+                let in_place =
+                    elementwise.then(|| ins.iter().position(|v| graph.value_type(*v) == &node.outputs[0].ty)).flatten();
+                p.steps.push(PlannedStep { kind, op_name, value_name, buffers, n_in: ins.len(), params, in_place });
             }
         }
     }
@@ -163,6 +169,7 @@ pub fn plan_with(graph: &Graph, fuse: bool) -> Result<Plan> {
             buffers: vec![src, dst],
             n_in: 1,
             params: vec![(ty.dtype, ty.shape.clone()), (ty.dtype, ty.shape.clone())],
+            in_place: None,
         });
     }
     p.assign_arena();
@@ -204,7 +211,8 @@ impl Planner {
         })
     }
 
-    /// Offsets for intermediates: greedy first fit in step order, freeing after the last read.
+    /// Offsets for intermediates: greedy first fit in step order, freeing after the last read;
+    /// an elementwise step whose in-place input dies at that step writes over it.
     fn assign_arena(&mut self) {
         let mut last_use: HashMap<usize, usize> = self.def_step.clone();
         for (s, st) in self.steps.iter().enumerate() {
@@ -222,6 +230,16 @@ impl Planner {
                     continue;
                 }
                 let size = align_up(self.buffers[b].size_bytes);
+                let reuse = self.steps[s]
+                    .in_place
+                    .map(|i| self.steps[s].buffers[i])
+                    .filter(|ib| self.def_step.contains_key(ib) && last_use.get(ib) == Some(&s) && *ib != b);
+                if let Some(slot) = reuse.and_then(|ib| live.iter_mut().find(|e| e.2 == ib && e.1 == size)) {
+                    // The dying input's slot becomes the output's.
+                    slot.2 = b;
+                    self.buffers[b].kind = BufferKind::Intermediate { offset: slot.0 };
+                    continue;
+                }
                 live.sort();
                 let mut off = 0;
                 for &(o, sz, _) in &live {

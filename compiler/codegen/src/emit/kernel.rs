@@ -17,6 +17,8 @@ pub struct Kernel {
     pub max_workgroups: u64,
     /// f32 lanes of the target's widest vector register (16 with AVX-512, 8 with AVX, 4 else).
     pub f32_lanes: usize,
+    /// Heap bytes one workgroup allocates (reported in the metadata).
+    pub scratch_bytes: u64,
     partitioned: bool,
 }
 
@@ -43,7 +45,7 @@ impl Kernel {
             .enumerate()
             .map(|(i, (dtype, shape))| Mem { name: format!("%b{i}"), dtype, shape })
             .collect();
-        Kernel { b: Builder::new(), params, max_workgroups: 1, f32_lanes: 8, partitioned: false }
+        Kernel { b: Builder::new(), params, max_workgroups: 1, f32_lanes: 8, scratch_bytes: 0, partitioned: false }
     }
 
     pub fn param(&self, i: usize) -> Mem {

@@ -171,6 +171,7 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
     let single_k = p.k <= t.kc;
     let size = t.ncs * t.kc * t.nr;
     let bp = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![size] };
+    kn.scratch_bytes += (size * 4) as u64;
     kn.b.line(format!("{} = memref.alloc() {{alignment = 64 : i64}} : {}", bp.name, bp.memref_ty()));
 
     let bi = if p.batch == 1 { zero.clone() } else { kn.b.for_step(&b0, &b1, &one) };
