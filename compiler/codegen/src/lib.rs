@@ -71,13 +71,14 @@ impl Default for CodegenOptions {
 pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u8>> {
     kiln_ir::verify::verify(graph)?;
     let target = target::resolve(&opts.target_cpu)?;
-    let plan = plan::plan_with(graph, opts.opt_level >= 1)?;
+    let plan = plan::plan_with(graph, opts.opt_level >= 1, (opts.opt_level >= 1).then(|| target.f32_lanes()))?;
     let mut funcs = Vec::new();
     let mut kernels = Vec::new();
     let mut schedule = Vec::new();
     for (i, st) in plan.steps.iter().enumerate() {
         let mut k = Kernel::new(st.params.clone());
         k.f32_lanes = target.f32_lanes();
+        k.prepacked_b = st.prepacked_b;
         match st.kind {
             plan::StepKind::Node(n) => lower::lower(&graph.node(n).op, &mut k, st.n_in),
             plan::StepKind::Copy => lower::copy::lower(&mut k),

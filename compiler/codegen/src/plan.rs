@@ -45,6 +45,9 @@ pub struct PlannedStep {
     /// An input (position in `buffers`) the output may overwrite in place: elementwise ops
     /// whose output has that input's exact type, so element `i` is read before it is written.
     pub in_place: Option<usize>,
+    /// Input 1 (a constant B of a tiled MatMul or Gemm) is packed at compile time into the panel
+    /// layout (`lower::gemm_pack::pack_constant`), a 1-D f32 buffer.
+    pub prepacked_b: bool,
 }
 
 #[derive(Debug)]
@@ -58,13 +61,14 @@ pub struct Plan {
     pub constants: Vec<Arc<Tensor>>,
 }
 
-/// The plan with epilogue fusion.
+/// The plan with epilogue fusion and no weight packing.
 pub fn plan(graph: &Graph) -> Result<Plan> {
-    plan_with(graph, true)
+    plan_with(graph, true, None)
 }
 
-/// The plan, fusing epilogues into tiled products when `fuse`.
-pub fn plan_with(graph: &Graph, fuse: bool) -> Result<Plan> {
+/// The plan, fusing epilogues into tiled products when `fuse`, and packing constant right
+/// operands of tiled products for `lanes`-wide vectors when given.
+pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan> {
     let chains = if fuse { crate::fusion::chains(graph) } else { HashMap::new() };
     // Nodes computed inside a later fused step: the products and all but the last chain node.
     let absorbed: HashSet<NodeIndex> = chains
@@ -93,7 +97,6 @@ pub fn plan_with(graph: &Graph, fuse: bool) -> Result<Plan> {
             copies.push((o.value, b));
         }
     }
-    let users = |v: ValueRef| !graph.users_of(v).is_empty() || graph.is_graph_output(v);
     for n in graph.topo_order()? {
         if absorbed.contains(&n) {
             continue;
@@ -101,14 +104,9 @@ pub fn plan_with(graph: &Graph, fuse: bool) -> Result<Plan> {
         let node = graph.node(n);
         match &node.op {
             Op::Input { .. } => {}
-            Op::Constant(t) => {
-                let v = ValueRef::new(n, 0);
-                if users(v) {
-                    let b = p.push(BufferKind::Constant { index: p.constants.len() }, t.ty().size_bytes());
-                    p.constants.push(t.clone());
-                    p.val_buf.insert(v, b);
-                }
-            }
+            // Constant buffers are made when a step first reads them (`buf_of`), so a weight
+            // read only packed (`prepacked_b`) is not stored twice.
+            Op::Constant(_) => {}
             Op::Reshape { .. } if !graph.is_graph_output(ValueRef::new(n, 0)) => {
                 let src = graph.inputs_of(n)[0];
                 let b = p.buf_of(graph, src)?;
@@ -122,10 +120,23 @@ pub fn plan_with(graph: &Graph, fuse: bool) -> Result<Plan> {
                 };
                 let mut buffers = Vec::new();
                 let mut params = Vec::new();
-                for v in &ins {
-                    buffers.push(p.buf_of(graph, *v)?);
-                    let ty = graph.value_type(*v);
-                    params.push((ty.dtype, ty.shape.clone()));
+                let producer = chain.map_or(n, |c| c.producer);
+                let packed = lanes.and_then(|l| prepackable(graph, producer).map(|pk| (l, pk)));
+                for (i, v) in ins.iter().enumerate() {
+                    match &packed {
+                        Some((lanes, pk)) if i == 1 => {
+                            let data = pk.pack(*lanes);
+                            let len = data.len();
+                            let t = Arc::new(Tensor::from_f32(&[len], data).map_err(CodegenError::from)?);
+                            buffers.push(p.constant(t));
+                            params.push((DType::F32, vec![len]));
+                        }
+                        _ => {
+                            buffers.push(p.buf_of(graph, *v)?);
+                            let ty = graph.value_type(*v);
+                            params.push((ty.dtype, ty.shape.clone()));
+                        }
+                    }
                 }
                 for (port, info) in node.outputs.iter().enumerate() {
                     let v = ValueRef::new(n, port);
@@ -155,7 +166,9 @@ pub fn plan_with(graph: &Graph, fuse: bool) -> Result<Plan> {
                 let elementwise = chain.is_none() && matches!(op, Op::Unary(_) | Op::Binary(_));
                 let in_place =
                     elementwise.then(|| ins.iter().position(|v| graph.value_type(*v) == &node.outputs[0].ty)).flatten();
-                p.steps.push(PlannedStep { kind, op_name, value_name, buffers, n_in: ins.len(), params, in_place });
+                let prepacked_b = packed.is_some();
+                let n_in = ins.len();
+                p.steps.push(PlannedStep { kind, op_name, value_name, buffers, n_in, params, in_place, prepacked_b });
             }
         }
     }
@@ -170,6 +183,7 @@ pub fn plan_with(graph: &Graph, fuse: bool) -> Result<Plan> {
             n_in: 1,
             params: vec![(ty.dtype, ty.shape.clone()), (ty.dtype, ty.shape.clone())],
             in_place: None,
+            prepacked_b: false,
         });
     }
     p.assign_arena();
@@ -205,7 +219,17 @@ impl Planner {
         self.buffers.len() - 1
     }
 
-    fn buf_of(&self, graph: &Graph, v: ValueRef) -> Result<usize> {
+    fn constant(&mut self, t: Arc<Tensor>) -> usize {
+        let b = self.push(BufferKind::Constant { index: self.constants.len() }, t.ty().size_bytes());
+        self.constants.push(t);
+        b
+    }
+
+    fn buf_of(&mut self, graph: &Graph, v: ValueRef) -> Result<usize> {
+        if let (None, Op::Constant(t)) = (self.val_buf.get(&v), &graph.node(v.node).op) {
+            let b = self.constant(t.clone());
+            self.val_buf.insert(v, b);
+        }
         self.val_buf.get(&v).copied().ok_or_else(|| {
             CodegenError::new(format!("plan: value '{}' is read before it is computed", graph.value_name(v)))
         })
@@ -254,5 +278,57 @@ impl Planner {
             }
             live.retain(|(_, _, b)| last_use.get(b).is_none_or(|l| *l > s));
         }
+    }
+}
+
+/// A constant B read packed by a tiled product: the weights, `[K, N]` extents and whether they
+/// are stored transposed (`[N, K]`, Gemm `trans_b`).
+struct Prepack {
+    b: Arc<Tensor>,
+    k: usize,
+    n: usize,
+    trans: bool,
+}
+
+impl Prepack {
+    fn pack(&self, lanes: usize) -> Vec<f32> {
+        let data: Vec<f32> = self.b.to_f64_vec().into_iter().map(|x| x as f32).collect();
+        crate::lower::gemm_pack::pack_constant(lanes, &data, self.k, self.n, self.trans)
+    }
+}
+
+/// Whether `n` is an f32 MatMul (B without batch) or Gemm on the tiled kernel whose B is a
+/// constant, and that constant.
+fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
+    let node = graph.node(n);
+    let ins = graph.inputs_of(n);
+    let b = ins.get(1)?;
+    let Op::Constant(t) = &graph.node(b.node).op else { return None };
+    if node.outputs[0].ty.dtype != DType::F32 || t.dtype() != DType::F32 {
+        return None;
+    }
+    let (a, bs) = (&graph.value_type(ins[0]).shape, t.shape());
+    match &node.op {
+        Op::MatMul => {
+            let r = bs.len();
+            let unbatched = r >= 2 && bs[..r - 2].iter().product::<usize>() == 1;
+            (unbatched && crate::lower::matmul::takes_tiled(DType::F32, a, bs)).then(|| Prepack {
+                b: t.clone(),
+                k: bs[r - 2],
+                n: bs[r - 1],
+                trans: false,
+            })
+        }
+        Op::Gemm { trans_a, trans_b, .. } => {
+            let k = if *trans_a { a[0] } else { a[1] };
+            let nn = if *trans_b { bs[0] } else { bs[1] };
+            crate::lower::gemm_tiled::applies(DType::F32, node.outputs[0].ty.shape[0], nn, k).then(|| Prepack {
+                b: t.clone(),
+                k,
+                n: nn,
+                trans: *trans_b,
+            })
+        }
+        _ => None,
     }
 }

@@ -340,3 +340,47 @@ fn im2col_geometries() {
         }
     }
 }
+
+/// Constant right operands are packed at compile time (`plan::prepackable`): MatMul with A's
+/// batch folded into M, K past one block with a remainder, N off the strip width, and Gemm with
+/// B stored transposed or not, a bias row, alpha/beta; one case with a fused epilogue. The
+/// kernel must read the packed weights exactly as it would have packed them at run time.
+#[test]
+fn packed_constant_weights() {
+    let f = DType::F32;
+    let mut rng = Rng::new(27);
+    for (sa, k, n) in [(vec![2, 5, 300], 300, 37), (vec![7, 20], 20, 64), (vec![1, 513], 513, 133), (vec![9, 4], 4, 3)]
+    {
+        let w = random(&mut rng, f, &[k, n]);
+        let g = build(&format!("mm_packed_{sa:?}_{n}"), &[ty(f, &sa)], |g, x| {
+            let c = g.add_constant("w", w.clone());
+            let m = node(g, Op::MatMul, &[x[0], c])[0];
+            vec![node(g, Op::Unary(kiln_ir::UnaryOp::Relu), &[m])[0]]
+        });
+        let l = check_graph(&g, &[random(&mut rng, f, &sa)], 1e-5);
+        // The weights are stored once, packed (no unpacked copy in the artifact).
+        let consts: Vec<usize> = l
+            .meta
+            .buffers
+            .iter()
+            .filter(|b| matches!(b.kind, kiln_abi::BufferKind::Constant { .. }))
+            .map(|b| b.size_bytes)
+            .collect();
+        let lanes = kiln_codegen::target::resolve("host").unwrap().f32_lanes();
+        assert_eq!(consts, [4 * kiln_codegen::lower::gemm_pack::packed_len(lanes, k, n)], "{}", g.name);
+    }
+    for (m, k, n) in [(13, 270, 37), (8, 20, 133)] {
+        for tb in [false, true] {
+            for (alpha, beta) in [(1.0, 1.0), (0.5, -2.0)] {
+                let w = random(&mut rng, f, &if tb { [n, k] } else { [k, n] });
+                let c = random(&mut rng, f, &[n]);
+                let op = Op::Gemm { alpha, beta, trans_a: false, trans_b: tb };
+                let g = build(&format!("gemm_packed_{m}_{k}_{n}_{tb}_{alpha}"), &[ty(f, &[m, k])], |g, x| {
+                    let (wc, cc) = (g.add_constant("w", w.clone()), g.add_constant("c", c.clone()));
+                    node(g, op.clone(), &[x[0], wc, cc])
+                });
+                check_graph(&g, &[random(&mut rng, f, &[m, k])], 1e-5);
+            }
+        }
+    }
+}

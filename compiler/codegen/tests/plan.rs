@@ -86,6 +86,14 @@ fn arena_slots_of_live_values_never_overlap() {
             if a >= b || la < db || lb < da {
                 continue;
             }
+            // In place: the step defining one writes over the other, whose last read it is.
+            let over = |dead: usize, d: usize, def: usize| {
+                let st = &p.steps[def];
+                d == def && st.in_place.is_some_and(|i| st.buffers[i] == dead)
+            };
+            if over(*a, *la, *db) || over(*b, *lb, *da) {
+                continue;
+            }
             let off = |x: usize| match p.buffers[x].kind {
                 BufferKind::Intermediate { offset } => offset,
                 _ => unreachable!(),

@@ -19,6 +19,8 @@ pub struct Kernel {
     pub f32_lanes: usize,
     /// Heap bytes one workgroup allocates (reported in the metadata).
     pub scratch_bytes: u64,
+    /// Parameter 1 is a constant B packed at compile time (`lower::gemm_pack::pack_constant`).
+    pub prepacked_b: bool,
     partitioned: bool,
 }
 
@@ -45,7 +47,15 @@ impl Kernel {
             .enumerate()
             .map(|(i, (dtype, shape))| Mem { name: format!("%b{i}"), dtype, shape })
             .collect();
-        Kernel { b: Builder::new(), params, max_workgroups: 1, f32_lanes: 8, scratch_bytes: 0, partitioned: false }
+        Kernel {
+            b: Builder::new(),
+            params,
+            max_workgroups: 1,
+            f32_lanes: 8,
+            scratch_bytes: 0,
+            prepacked_b: false,
+            partitioned: false,
+        }
     }
 
     pub fn param(&self, i: usize) -> Mem {

@@ -3,6 +3,7 @@
 //! f32 goes to [`super::gemm_tiled`], then the same epilogue runs over the workgroup's rectangle.
 
 use super::expect_float;
+use super::gemm_pack::BSource;
 use super::gemm_tiled::{self, Bias, Product, Region, Tiled};
 use crate::emit::{broadcast_index, Kernel, Mem};
 use crate::error::Result;
@@ -26,7 +27,10 @@ pub fn lower(
     let kk = if trans_a { a.shape[0] } else { a.shape[1] };
     let m = o.shape[0];
     if gemm_tiled::applies(dt, m, n, kk) {
-        let mut p = Product::matrices(a, b, o.clone(), m, n, kk, trans_a, trans_b);
+        let mut p = Product::matrices(a, b.clone(), o.clone(), m, n, kk, trans_a, trans_b);
+        if k.prepacked_b {
+            p.b = BSource::Packed { mem: b };
+        }
         // A bias row or column added once, as the accumulators' start.
         let fused = alpha == 1.0 && beta == 1.0 && c.as_ref().and_then(|c| bias_of(c, m, n)).is_some();
         if fused {

@@ -16,6 +16,41 @@ pub enum BSource {
     Matrix { mem: Mem, trans: bool },
     /// The im2col view of a convolution input.
     Im2Col(Im2Col),
+    /// A constant B packed at compile time by [`pack_constant`] (1-D).
+    Packed { mem: Mem },
+}
+
+/// f32 elements of a constant `[K, N]` B packed by [`pack_constant`] for `lanes`-wide vectors.
+pub fn packed_len(lanes: usize, k: usize, n: usize) -> usize {
+    let t = Tiles::new(lanes, k);
+    k.div_ceil(t.kc) * n.div_ceil(t.nr) * t.kc * t.nr
+}
+
+/// Pack a constant B (`[K, N]` row-major, or `[N, K]` when `trans`) into the panel layout the
+/// micro-tile reads, for the whole matrix at once: per depth block of `KC`, per strip of `NR`
+/// columns, per depth step `NR` values (zero past N and past the last block's depth). An
+/// ahead-of-time compiler's advantage: the weights are laid out once, at compile time, and a
+/// run reads them in place instead of packing them again in every workgroup.
+pub fn pack_constant(lanes: usize, b: &[f32], k: usize, n: usize, trans: bool) -> Vec<f32> {
+    let t = Tiles::new(lanes, k);
+    let ns = n.div_ceil(t.nr);
+    let mut out = vec![0.0f32; packed_len(lanes, k, n)];
+    for (blk, pc) in (0..k).step_by(t.kc).enumerate() {
+        let kc = t.kc.min(k - pc);
+        for s in 0..ns {
+            let base = blk * ns * t.kc * t.nr + s * t.kc * t.nr;
+            for kk in 0..kc {
+                for l in 0..t.nr {
+                    let j = s * t.nr + l;
+                    if j < n {
+                        let kidx = pc + kk;
+                        out[base + kk * t.nr + l] = if trans { b[j * k + kidx] } else { b[kidx * n + j] };
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// An NCHW convolution input `x: [images, groups*cg, H, W]` seen as the `[cg*kh*kw, OH*OW]`
@@ -35,7 +70,7 @@ pub struct Im2Col {
 /// Pack B's strips `[jc, jce)` x depth `[pc, pc+kc)` of batch `blk.bi` into `bp`, zero past N.
 pub(super) fn pack(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Block, jce: &str) {
     let s = kn.b.for_(&blk.jc, jce);
-    let base = strip_base(kn, t, &s, &blk.jc);
+    let base = strip_base(kn, t, &s, blk);
     let j0 = kn.b.affine(&s, t.nr as i64, 0);
     match &p.b {
         BSource::Matrix { mem, trans } => {
@@ -48,6 +83,7 @@ pub(super) fn pack(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Bloc
             }
         }
         BSource::Im2Col(ic) => pack_im2col(kn, p, ic, t, bp, blk, &base, &j0),
+        BSource::Packed { .. } => unreachable!("a B packed at compile time is not packed again"),
     }
     kn.b.end_for();
 }

@@ -94,7 +94,7 @@ pub(super) struct Tiles {
 }
 
 impl Tiles {
-    fn new(lanes: usize, k: usize) -> Tiles {
+    pub(super) fn new(lanes: usize, k: usize) -> Tiles {
         let w = lanes;
         let nr = 2 * w;
         // 2*MR accumulators + 2 B vectors + 1 broadcast fit the register file.
@@ -111,12 +111,15 @@ impl Tiles {
     }
 }
 
-/// Per-block loop values: block start strip, depth start and length, and the batch index.
+/// Per-block loop values: block start strip, depth start and length, the batch index, and
+/// where strip `s` of this block starts in the panel: `panel0 + (s - origin) * KC * NR`.
 pub(super) struct Block {
     pub jc: String,
     pub pc: String,
     pub kc: String,
     pub bi: String,
+    pub panel0: String,
+    pub origin: String,
 }
 
 /// Batch index prefixes of the operands for one batch index (None: the operand has no batch dim).
@@ -169,10 +172,21 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
     let mut region = region(kn, p, &t, [&t0, &t1, &s0, &s1]);
     (region.b0, region.b1) = (b0.clone(), b1.clone());
     let single_k = p.k <= t.kc;
-    let size = t.ncs * t.kc * t.nr;
-    let bp = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![size] };
-    kn.scratch_bytes += (size * 4) as u64;
-    kn.b.line(format!("{} = memref.alloc() {{alignment = 64 : i64}} : {}", bp.name, bp.memref_ty()));
+    // B packed at compile time is read in place; otherwise each workgroup packs into scratch.
+    let prepacked = match &p.b {
+        BSource::Packed { mem } => Some(mem.clone()),
+        _ => None,
+    };
+    let bp = match &prepacked {
+        Some(mem) => mem.clone(),
+        None => {
+            let size = t.ncs * t.kc * t.nr;
+            let bp = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![size] };
+            kn.scratch_bytes += (size * 4) as u64;
+            kn.b.line(format!("{} = memref.alloc() {{alignment = 64 : i64}} : {}", bp.name, bp.memref_ty()));
+            bp
+        }
+    };
 
     let bi = if p.batch == 1 { zero.clone() } else { kn.b.for_step(&b0, &b1, &one) };
     let pre = Prefixes {
@@ -196,8 +210,15 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
         let kc = kn.b.imin(&left, &kcs);
         (pc, kc)
     };
-    let blk = Block { jc: jc.clone(), pc, kc, bi: bi.clone() };
-    gemm_pack::pack(kn, p, &t, &bp, &blk, &jce);
+    let (panel0, origin) = if prepacked.is_some() {
+        (kn.b.affine(&pc, (ns * t.nr) as i64, 0), zero.clone())
+    } else {
+        (zero.clone(), jc.clone())
+    };
+    let blk = Block { jc: jc.clone(), pc, kc, bi: bi.clone(), panel0, origin };
+    if prepacked.is_none() {
+        gemm_pack::pack(kn, p, &t, &bp, &blk, &jce);
+    }
     row_tiles(kn, p, &t, &bp, &blk, &pre, &jce, (&t0, &t1), !single_k);
     if !single_k {
         kn.b.end_for();
@@ -206,7 +227,9 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
     if p.batch > 1 {
         kn.b.end_for();
     }
-    kn.b.line(format!("memref.dealloc {} : {}", bp.name, bp.memref_ty()));
+    if prepacked.is_none() {
+        kn.b.line(format!("memref.dealloc {} : {}", bp.name, bp.memref_ty()));
+    }
     region
 }
 
@@ -303,10 +326,11 @@ pub(super) fn vstore(kn: &mut Kernel, t: &Tiles, v: &str, m: &Mem, idx: &[String
     }
 }
 
-/// Offset of strip `s` of the block starting at strip `jc` in the packed panel.
-pub(super) fn strip_base(kn: &mut Kernel, t: &Tiles, s: &str, jc: &str) -> String {
-    let rel = kn.b.isub(s, jc);
-    kn.b.affine(&rel, (t.kc * t.nr) as i64, 0)
+/// Offset of strip `s` of block `blk` in the packed panel.
+pub(super) fn strip_base(kn: &mut Kernel, t: &Tiles, s: &str, blk: &Block) -> String {
+    let rel = kn.b.isub(s, &blk.origin);
+    let off = kn.b.affine(&rel, (t.kc * t.nr) as i64, 0);
+    kn.b.iadd(&blk.panel0, &off)
 }
 
 /// Emit `body(masked)` for a strip starting at column `j0`: unmasked when N is a multiple of
@@ -370,7 +394,7 @@ fn strips(
     acc: bool,
 ) {
     let s = kn.b.for_(&blk.jc, jce);
-    let base = strip_base(kn, t, &s, &blk.jc);
+    let base = strip_base(kn, t, &s, blk);
     let j0 = kn.b.affine(&s, t.nr as i64, 0);
     let tile = Tile { base: &base, i0, j0: &j0, mr, accumulate: acc };
     by_fullness(kn, t, p.n, &j0, &mut |kn, masked| micro_tile(kn, p, t, bp, blk, pre, &tile, masked));

@@ -5,6 +5,7 @@
 //! batch dims match (or A has none).
 
 use super::expect_float;
+use super::gemm_pack::BSource;
 use super::gemm_tiled::{self, Product, Tiled};
 use crate::emit::{broadcast_index, Kernel};
 use crate::error::Result;
@@ -73,6 +74,15 @@ pub fn lower(k: &mut Kernel, out: usize) -> Result<Option<Tiled>> {
 /// product over `[batch, M, K] @ [batch, K, N]`).
 fn tiled(k: &mut Kernel, out: usize) -> Option<Product> {
     let (a, b, o) = (k.param(0), k.param(1), k.param(out));
+    if k.prepacked_b {
+        // B is the packed constant (the plan checked the product is tiled and B unbatched).
+        let (kk, n) = (a.shape[a.rank() - 1], o.shape[o.rank() - 1]);
+        let m = a.shape.iter().product::<usize>() / kk;
+        let (a, o) = (k.view(0, vec![m, kk]), k.view(out, vec![m, n]));
+        let mut p = Product::matrices(a, b.clone(), o, m, n, kk, false, false);
+        p.b = BSource::Packed { mem: b };
+        return Some(p);
+    }
     let Shapes { m, k: kk, n, na, nb } = tiled_shapes(a.dtype, &a.shape, &b.shape)?;
     if nb == 1 {
         let m = a.shape.iter().product::<usize>() / kk;
