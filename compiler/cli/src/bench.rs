@@ -106,6 +106,8 @@ pub struct StepTime {
     pub step: usize,
     pub kernel: String,
     pub ops: String,
+    /// Bytes of the step's buffers, its output last.
+    pub bytes: Vec<usize>,
     pub ms: f64,
 }
 
@@ -117,8 +119,10 @@ pub fn profile(model: &Model, inputs: &[HostTensor], runs: usize) -> Result<Vec<
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let k = &m.kernels[m.schedule[i].kernel];
-            StepTime { step: i, kernel: k.name.clone(), ops: k.ops.join("+"), ms: s * 1e3 / runs.max(1) as f64 }
+            let st = &m.schedule[i];
+            let k = &m.kernels[st.kernel];
+            let bytes = st.buffers.iter().map(|b| m.buffers[*b].size_bytes).collect();
+            StepTime { step: i, kernel: k.name.clone(), ops: k.ops.join("+"), bytes, ms: s * 1e3 / runs.max(1) as f64 }
         })
         .collect();
     steps.sort_by(|a, b| b.ms.total_cmp(&a.ms));
@@ -142,7 +146,8 @@ pub fn profile_text(steps: &[StepTime], top: usize) -> String {
     }
     out += &format!("slowest {} steps:\n", top.min(steps.len()));
     for s in steps.iter().take(top) {
-        out += &format!("  {:>9.3} ms  step {:<4} {} ({})\n", s.ms, s.step, s.kernel, s.ops);
+        let kb: Vec<String> = s.bytes.iter().map(|b| format!("{}", b.div_ceil(1024))).collect();
+        out += &format!("  {:>9.3} ms  step {:<4} {} (buffers KiB: {})\n", s.ms, s.step, s.kernel, kb.join(", "));
     }
     out
 }

@@ -154,7 +154,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 if let Some(steps) = &steps {
                     v["profile"] = steps
                         .iter()
-                        .map(|s| serde_json::json!({"step": s.step, "kernel": s.kernel, "ops": s.ops, "ms": s.ms}))
+                        .map(|s| serde_json::json!({"step": s.step, "kernel": s.kernel, "ops": s.ops, "bytes": s.bytes, "ms": s.ms}))
                         .collect();
                 }
                 println!("{v}");

@@ -384,3 +384,35 @@ fn packed_constant_weights() {
         }
     }
 }
+
+/// The AVX2 tiling (6x16 tiles, 8-lane vectors) on this host whatever its vector width: the
+/// artifact built for x86-64-v3 runs here, so its tiled products are checked too (remainders,
+/// K blocks, batches, a packed constant, a convolution).
+#[test]
+fn tiled_products_for_an_avx2_target() {
+    let f = DType::F32;
+    let opts = kiln_codegen::CodegenOptions { target_cpu: "x86-64-v3".into(), ..Default::default() };
+    let mut rng = Rng::new(28);
+    let w = random(&mut rng, f, &[300, 37]);
+    let g = build(
+        "avx2_products",
+        &[ty(f, &[13, 300]), ty(f, &[5, 7, 20]), ty(f, &[5, 20, 19]), ty(f, &[1, 8, 9, 9])],
+        |g, x| {
+            let c = g.add_constant("w", w.clone());
+            let a = node(g, Op::MatMul, &[x[0], c])[0];
+            let b = node(g, Op::MatMul, &[x[1], x[2]])[0];
+            let k = g.add_constant("k", random(&mut Rng::new(29), f, &[6, 8, 3, 3]));
+            let op = Op::Conv { strides: vec![1, 1], pads: vec![1; 4], dilations: vec![1, 1], group: 1 };
+            let cv = node(g, op, &[x[3], k])[0];
+            vec![a, b, cv]
+        },
+    );
+    let ins: Vec<_> = g.input_values().iter().map(|v| random(&mut rng, f, &g.value_type(*v).shape)).collect();
+    let want = kiln_ir::interp::evaluate(&g, &ins).unwrap();
+    let l = Loaded::compile_with(&g, &opts);
+    for nwg in [1u64, 3] {
+        for (i, (got, want)) in l.run(&ins, &|m| m.min(nwg)).iter().zip(&want).enumerate() {
+            assert_close(&format!("avx2 output {i} ({nwg} wg)"), got, want, 1e-5);
+        }
+    }
+}
