@@ -48,6 +48,9 @@ pub struct PlannedStep {
     /// Input 1 (a constant B of a tiled MatMul or Gemm) is packed at compile time into the panel
     /// layout (`lower::gemm_pack::pack_constant`), a 1-D f32 buffer.
     pub prepacked_b: bool,
+    /// Input 0 (a constant A of a tiled Gemm whose B is not constant) is packed at compile time
+    /// into row-tile micro-panels (`lower::gemm_pack::pack_constant_a`); the value is its depth K.
+    pub prepacked_a: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -122,9 +125,17 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                 let mut params = Vec::new();
                 let producer = chain.map_or(n, |c| c.producer);
                 let packed = lanes.and_then(|l| prepackable(graph, producer).map(|pk| (l, pk)));
+                let packed_a = lanes.and_then(|l| prepackable_a(graph, producer).map(|pk| (l, pk)));
                 for (i, v) in ins.iter().enumerate() {
-                    match &packed {
-                        Some((lanes, pk)) if i == 1 => {
+                    match (&packed, &packed_a) {
+                        (_, Some((lanes, pk))) if i == 0 => {
+                            let data = pk.pack_a(*lanes);
+                            let len = data.len();
+                            let t = Arc::new(Tensor::from_f32(&[len], data).map_err(CodegenError::from)?);
+                            buffers.push(p.constant(t));
+                            params.push((DType::F32, vec![len]));
+                        }
+                        (Some((lanes, pk)), _) if i == 1 => {
                             let data = pk.pack(*lanes);
                             let len = data.len();
                             let t = Arc::new(Tensor::from_f32(&[len], data).map_err(CodegenError::from)?);
@@ -167,8 +178,19 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                 let in_place =
                     elementwise.then(|| ins.iter().position(|v| graph.value_type(*v) == &node.outputs[0].ty)).flatten();
                 let prepacked_b = packed.is_some();
+                let prepacked_a = packed_a.map(|(_, pk)| pk.k);
                 let n_in = ins.len();
-                p.steps.push(PlannedStep { kind, op_name, value_name, buffers, n_in, params, in_place, prepacked_b });
+                p.steps.push(PlannedStep {
+                    kind,
+                    op_name,
+                    value_name,
+                    buffers,
+                    n_in,
+                    params,
+                    in_place,
+                    prepacked_b,
+                    prepacked_a,
+                });
             }
         }
     }
@@ -184,6 +206,7 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
             params: vec![(ty.dtype, ty.shape.clone()), (ty.dtype, ty.shape.clone())],
             in_place: None,
             prepacked_b: false,
+            prepacked_a: None,
         });
     }
     p.assign_arena();
@@ -295,6 +318,31 @@ impl Prepack {
         let data: Vec<f32> = self.b.to_f64_vec().into_iter().map(|x| x as f32).collect();
         crate::lower::gemm_pack::pack_constant(lanes, &data, self.k, self.n, self.trans)
     }
+
+    /// As the left operand: `b` holds A, `n` is M.
+    fn pack_a(&self, lanes: usize) -> Vec<f32> {
+        let data: Vec<f32> = self.b.to_f64_vec().into_iter().map(|x| x as f32).collect();
+        crate::lower::gemm_pack::pack_constant_a(lanes, &data, self.n, self.k, self.trans)
+    }
+}
+
+/// Whether `n` is an f32 Gemm on the tiled kernel with a constant A and a computed B (a
+/// convolution's weights against its patches), and that A (in a [`Prepack`] with `n` = M).
+fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
+    let node = graph.node(n);
+    let Op::Gemm { trans_a, trans_b, .. } = &node.op else { return None };
+    let ins = graph.inputs_of(n);
+    let Op::Constant(t) = &graph.node(ins[0].node).op else { return None };
+    if matches!(graph.node(ins[1].node).op, Op::Constant(_))
+        || node.outputs[0].ty.dtype != DType::F32
+        || t.dtype() != DType::F32
+    {
+        return None;
+    }
+    let (a, b) = (t.shape(), &graph.value_type(ins[1]).shape);
+    let (m, k) = if *trans_a { (a[1], a[0]) } else { (a[0], a[1]) };
+    let nn = if *trans_b { b[0] } else { b[1] };
+    crate::lower::gemm_tiled::applies(DType::F32, m, nn, k).then(|| Prepack { b: t.clone(), k, n: m, trans: *trans_a })
 }
 
 /// Whether `n` is an f32 MatMul (B without batch) or Gemm on the tiled kernel whose B is a

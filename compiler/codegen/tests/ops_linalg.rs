@@ -416,3 +416,29 @@ fn tiled_products_for_an_avx2_target() {
         }
     }
 }
+
+/// Constant left operands of Gemm against a computed right one (a convolution's weights against
+/// its patches) are packed at compile time into row-tile micro-panels: rows off the tile, K past a
+/// block, A stored transposed or not, a per-row bias (the conv bias) and alpha/beta.
+#[test]
+fn packed_constant_left_operand() {
+    let f = DType::F32;
+    let mut rng = Rng::new(31);
+    for (m, k, n) in [(13, 300, 37), (64, 576, 49), (5, 9, 130)] {
+        for ta in [false, true] {
+            for (alpha, beta) in [(1.0, 1.0), (0.5, 2.0)] {
+                let w = random(&mut rng, f, &if ta { [k, m] } else { [m, k] });
+                let c = random(&mut rng, f, &[m, 1]);
+                let op = Op::Gemm { alpha, beta, trans_a: ta, trans_b: false };
+                let g = build(&format!("gemm_packed_a_{m}_{k}_{n}_{ta}_{alpha}"), &[ty(f, &[k, n])], |g, x| {
+                    let (wc, cc) = (g.add_constant("w", w.clone()), g.add_constant("c", c.clone()));
+                    node(g, op.clone(), &[wc, x[0], cc])
+                });
+                let l = check_graph(&g, &[random(&mut rng, f, &[k, n])], 1e-5);
+                let lanes = kiln_codegen::target::resolve("host").unwrap().f32_lanes();
+                let want = 4 * kiln_codegen::lower::gemm_pack::packed_a_len(lanes, m, k);
+                assert!(l.meta.buffers.iter().any(|b| b.size_bytes == want), "{}: A not packed", g.name);
+            }
+        }
+    }
+}

@@ -21,6 +21,9 @@ pub struct Kernel {
     pub scratch_bytes: u64,
     /// Parameter 1 is a constant B packed at compile time (`lower::gemm_pack::pack_constant`).
     pub prepacked_b: bool,
+    /// Parameter 0 is a constant A packed at compile time (`lower::gemm_pack::pack_constant_a`),
+    /// with this depth K.
+    pub prepacked_a: Option<usize>,
     partitioned: bool,
 }
 
@@ -54,6 +57,7 @@ impl Kernel {
             f32_lanes: 8,
             scratch_bytes: 0,
             prepacked_b: false,
+            prepacked_a: None,
             partitioned: false,
         }
     }

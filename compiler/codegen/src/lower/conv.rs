@@ -104,7 +104,7 @@ fn im2col(
         dilations: [dilations[0], dilations[1]],
         out_w: ow,
     });
-    let p = Product { a, b, o, m: mg, n: pixels, k: depth, trans_a: false, batch, bias };
+    let p = Product { a, b, o, m: mg, n: pixels, k: depth, trans_a: false, a_packed: false, batch, bias };
     let region = gemm_tiled::emit(k, &p);
     Tiled { o: p.o, region }
 }

@@ -24,10 +24,16 @@ pub fn lower(
     expect_float("Gemm", a.dtype)?;
     let dt = a.dtype;
     let n = o.shape[1];
-    let kk = if trans_a { a.shape[0] } else { a.shape[1] };
+    // A packed at compile time is 1-D; the plan records its depth.
+    let kk = match k.prepacked_a {
+        Some(depth) => depth,
+        None if trans_a => a.shape[0],
+        None => a.shape[1],
+    };
     let m = o.shape[0];
     if gemm_tiled::applies(dt, m, n, kk) {
         let mut p = Product::matrices(a, b.clone(), o.clone(), m, n, kk, trans_a, trans_b);
+        p.a_packed = k.prepacked_a.is_some();
         if k.prepacked_b {
             p.b = BSource::Packed { mem: b };
         }

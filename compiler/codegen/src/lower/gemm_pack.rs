@@ -188,3 +188,25 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
     kn.b.end_for();
     kn.b.end_for();
 }
+
+/// f32 elements of a constant `[M, K]` A packed by [`pack_constant_a`].
+pub fn packed_a_len(lanes: usize, m: usize, k: usize) -> usize {
+    let t = Tiles::new(lanes, k);
+    m.div_ceil(t.mr) * k * t.mr
+}
+
+/// Pack a constant A (`[M, K]` row-major, or `[K, M]` when `trans`) as row-tile micro-panels:
+/// per `MR`-row tile, per depth step, the tile's `MR` values (zero past M), so the micro-tile's
+/// broadcasts read one contiguous stream instead of `MR` rows a leading dimension apart (which
+/// alias in the L1 cache when that is a multiple of 4 KiB, as convolution weights often are).
+pub fn pack_constant_a(lanes: usize, a: &[f32], m: usize, k: usize, trans: bool) -> Vec<f32> {
+    let t = Tiles::new(lanes, k);
+    let mut out = vec![0.0f32; packed_a_len(lanes, m, k)];
+    for i in 0..m {
+        let base = (i / t.mr) * k * t.mr + i % t.mr;
+        for kk in 0..k {
+            out[base + kk * t.mr] = if trans { a[kk * m + i] } else { a[i * k + kk] };
+        }
+    }
+    out
+}

@@ -31,6 +31,8 @@ pub struct Product {
     pub n: usize,
     pub k: usize,
     pub trans_a: bool,
+    /// `a` is a constant packed at compile time by `gemm_pack::pack_constant_a` (1-D).
+    pub a_packed: bool,
     pub batch: usize,
     pub bias: Option<Bias>,
 }
@@ -39,7 +41,8 @@ impl Product {
     /// An unbatched product of two matrices, no bias.
     #[allow(clippy::too_many_arguments)]
     pub fn matrices(a: Mem, b: Mem, o: Mem, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Self {
-        Product { a, b: BSource::Matrix { mem: b, trans: trans_b }, o, m, n, k, trans_a, batch: 1, bias: None }
+        let b = BSource::Matrix { mem: b, trans: trans_b };
+        Product { a, b, o, m, n, k, trans_a, a_packed: false, batch: 1, bias: None }
     }
 }
 
@@ -487,10 +490,24 @@ fn micro_tile(
         })
         .collect();
     let kidx = kn.b.iadd(&blk.pc, &l.iv);
+    // Packed A: tile `i0 / MR` starts at `i0 * K`, depth step `kidx` at `kidx * MR` within it.
+    let a_step = p.a_packed.then(|| {
+        let tile0 = kn.b.affine(tile.i0, p.k as i64, 0);
+        let step = kn.b.affine(&kidx, t.mr as i64, 0);
+        kn.b.iadd(&tile0, &step)
+    });
     let mut next = Vec::new();
     for (r, row) in rows.iter().enumerate() {
-        let ai = if p.trans_a { [kidx.clone(), row.clone()] } else { [row.clone(), kidx.clone()] };
-        let a = kn.b.load(&p.a, &at(&pre.a, &ai));
+        let a = match &a_step {
+            Some(s) => {
+                let off = kn.b.affine(s, 1, r as i64);
+                kn.b.load(&p.a, &[off])
+            }
+            None => {
+                let ai = if p.trans_a { [kidx.clone(), row.clone()] } else { [row.clone(), kidx.clone()] };
+                kn.b.load(&p.a, &at(&pre.a, &ai))
+            }
+        };
         let ab = kn.b.op(format!("vector.broadcast {a} : f32 to {}", t.vty));
         for (v, b) in bv.iter().enumerate() {
             let acc = &l.accs[t.nv * r + v];
