@@ -48,6 +48,27 @@ pub fn window_out(
     Ok(out)
 }
 
+/// The one float NCHW input of a windowed op (pools, Im2Col), checked with its 2-D `kernel`,
+/// and the output spatial extents.
+pub fn window_input<'a>(
+    op: &str,
+    kernel: &[usize],
+    strides: &[usize],
+    pads: &[usize],
+    dilations: &[usize],
+    inputs: &'a [TensorType],
+) -> Result<(&'a TensorType, [usize; 2])> {
+    check::count(op, inputs, 1, 1)?;
+    let x = &inputs[0];
+    check::float(op, "x", x)?;
+    check::rank(op, "x", x, 4)?;
+    if kernel.len() != 2 {
+        return Err(IrError::op(op, format!("kernel must be [kH, kW], got {kernel:?}")));
+    }
+    let out = window_out(op, [x.shape[2], x.shape[3]], [kernel[0], kernel[1]], strides, pads, dilations)?;
+    Ok((x, out))
+}
+
 pub fn infer(
     strides: &[usize],
     pads: &[usize],

@@ -5,7 +5,7 @@
 //! conv-im2col pass rewrites it so, and the product then runs on the tiled GEMM.
 
 use super::check;
-use super::conv::window_out;
+use super::conv::{window_input, window_out};
 use super::elem::{array_of, Float};
 use crate::error::{IrError, Result};
 use crate::tensor::Tensor;
@@ -21,14 +21,7 @@ pub fn infer(
     dilations: &[usize],
     inputs: &[TensorType],
 ) -> Result<Vec<TensorType>> {
-    check::count(NAME, inputs, 1, 1)?;
-    let x = &inputs[0];
-    check::float(NAME, "x", x)?;
-    check::rank(NAME, "x", x, 4)?;
-    if kernel.len() != 2 {
-        return Err(IrError::op(NAME, format!("kernel must be 2 extents, got {kernel:?}")));
-    }
-    let [oh, ow] = window_out(NAME, [x.shape[2], x.shape[3]], [kernel[0], kernel[1]], strides, pads, dilations)?;
+    let (x, [oh, ow]) = window_input(NAME, kernel, strides, pads, dilations, inputs)?;
     Ok(vec![TensorType::new(x.dtype, vec![x.shape[0], x.shape[1] * kernel[0] * kernel[1], oh * ow])])
 }
 

@@ -4,7 +4,7 @@
 //! smaller than the dilated kernel extent, so every window holds a real cell.
 
 use super::check;
-use super::conv::window_out;
+use super::conv::window_input;
 use super::elem::{array_of, Float};
 use crate::error::{IrError, Result};
 use crate::tensor::Tensor;
@@ -20,14 +20,7 @@ pub fn infer(
     dilations: &[usize],
     inputs: &[TensorType],
 ) -> Result<Vec<TensorType>> {
-    check::count(NAME, inputs, 1, 1)?;
-    let x = &inputs[0];
-    check::float(NAME, "x", x)?;
-    check::rank(NAME, "x", x, 4)?;
-    if kernel.len() != 2 {
-        return Err(IrError::op(NAME, format!("kernel must be [kH, kW], got {kernel:?}")));
-    }
-    let [oh, ow] = window_out(NAME, [x.shape[2], x.shape[3]], [kernel[0], kernel[1]], strides, pads, dilations)?;
+    let (x, [oh, ow]) = window_input(NAME, kernel, strides, pads, dilations, inputs)?;
     for (i, p) in pads.iter().enumerate() {
         let eff = dilations[i % 2].saturating_mul(kernel[i % 2] - 1).saturating_add(1);
         if *p >= eff {

@@ -80,58 +80,41 @@ impl Builder {
         self.op(format!("arith.select {nan}, {x}, {y} : f32"))
     }
 
-    pub fn erf_f32(&mut self, x: &str) -> String {
-        let c = self.fclamp(x, -4.0, 4.0);
+    /// An odd function as `x P(x^2) / Q(x^2)` on `[-edge, edge]` (coefficients highest degree
+    /// first), exactly `+-1` from `|x| >= edge` on (where the f32 function rounds to it; so
+    /// GELU(-inf) is NaN, as `0.5x(1 + erf(x))` is), `x` itself for `|x| < tiny`.
+    fn odd_rational(&mut self, x: &str, edge: f32, tiny: f32, p: &[f32], q: &[f32]) -> String {
+        let c = self.fclamp(x, -edge, edge);
         let x2 = self.op(format!("arith.mulf {c}, {c} : f32"));
-        let p = self.horner(
-            &x2,
-            &[
-                -2.726_142_3e-10,
-                2.770_681_4e-8,
-                -2.101_024_1e-6,
-                -5.692_506_4e-5,
-                -7.349_906_3e-4,
-                -2.954_6e-3,
-                -1.609_603_3e-2,
-            ],
-        );
-        let p = self.op(format!("arith.mulf {c}, {p} : f32"));
-        let q = self.horner(&x2, &[-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329e-3, -1.426_474e-2]);
-        let r = self.op(format!("arith.divf {p}, {q} : f32"));
-        // Exactly +-1 where f32 erf rounds to it (so GELU(-inf) is NaN, as 0.5x(1+erf(x)) is).
+        let pv = self.horner(&x2, p);
+        let pv = self.op(format!("arith.mulf {c}, {pv} : f32"));
+        let qv = self.horner(&x2, q);
+        let r = self.op(format!("arith.divf {pv}, {qv} : f32"));
         let ax = self.op(format!("math.absf {x} : f32"));
-        let (four, one) = (self.f(4.0), self.f(1.0));
-        let big = self.op(format!("arith.cmpf oge, {ax}, {four} : f32"));
+        let r = if tiny > 0.0 {
+            let t = self.f(tiny);
+            let small = self.op(format!("arith.cmpf olt, {ax}, {t} : f32"));
+            self.op(format!("arith.select {small}, {x}, {r} : f32"))
+        } else {
+            r
+        };
+        let (e, one) = (self.f(edge), self.f(1.0));
+        let big = self.op(format!("arith.cmpf oge, {ax}, {e} : f32"));
         let s = self.op(format!("math.copysign {one}, {x} : f32"));
         self.op(format!("arith.select {big}, {s}, {r} : f32"))
     }
 
+    pub fn erf_f32(&mut self, x: &str) -> String {
+        #[rustfmt::skip]
+        let p = [-2.726_142_3e-10, 2.770_681_4e-8, -2.101_024_1e-6, -5.692_506_4e-5, -7.349_906_3e-4, -2.954_6e-3, -1.609_603_3e-2];
+        let q = [-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329e-3, -1.426_474e-2];
+        self.odd_rational(x, 4.0, 0.0, &p, &q)
+    }
+
     pub fn tanh_f32(&mut self, x: &str) -> String {
-        let c = self.fclamp(x, -7.905_311, 7.905_311);
-        let x2 = self.op(format!("arith.mulf {c}, {c} : f32"));
-        let p = self.horner(
-            &x2,
-            &[
-                -2.760_768_5e-16,
-                2.000_187_9e-13,
-                -8.604_671_5e-11,
-                5.122_297e-8,
-                1.485_722_4e-5,
-                6.372_619_3e-4,
-                4.893_524_6e-3,
-            ],
-        );
-        let p = self.op(format!("arith.mulf {c}, {p} : f32"));
-        let q = self.horner(&x2, &[1.198_258_4e-6, 1.185_347_1e-4, 2.268_434_6e-3, 4.893_525e-3]);
-        let r = self.op(format!("arith.divf {p}, {q} : f32"));
-        let ax = self.op(format!("math.absf {x} : f32"));
-        let tiny = self.f(4e-4);
-        let small = self.op(format!("arith.cmpf olt, {ax}, {tiny} : f32"));
-        let r = self.op(format!("arith.select {small}, {x}, {r} : f32"));
-        // Exactly +-1 past the clamp, where f32 tanh rounds to it.
-        let (edge, one) = (self.f(7.905_311), self.f(1.0));
-        let big = self.op(format!("arith.cmpf oge, {ax}, {edge} : f32"));
-        let s = self.op(format!("math.copysign {one}, {x} : f32"));
-        self.op(format!("arith.select {big}, {s}, {r} : f32"))
+        #[rustfmt::skip]
+        let p = [-2.760_768_5e-16, 2.000_187_9e-13, -8.604_671_5e-11, 5.122_297e-8, 1.485_722_4e-5, 6.372_619_3e-4, 4.893_524_6e-3];
+        let q = [1.198_258_4e-6, 1.185_347_1e-4, 2.268_434_6e-3, 4.893_525e-3];
+        self.odd_rational(x, 7.905_311, 4e-4, &p, &q)
     }
 }
