@@ -127,22 +127,19 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                 let packed = lanes.and_then(|l| prepackable(graph, producer).map(|pk| (l, pk)));
                 let packed_a = lanes.and_then(|l| prepackable_a(graph, producer).map(|pk| (l, pk)));
                 for (i, v) in ins.iter().enumerate() {
-                    match (&packed, &packed_a) {
-                        (_, Some((lanes, pk))) if i == 0 => {
-                            let data = pk.pack_a(*lanes);
+                    let packed_data = match (&packed, &packed_a) {
+                        (_, Some((lanes, pk))) if i == 0 => Some(pk.pack_a(*lanes)),
+                        (Some((lanes, pk)), _) if i == 1 => Some(pk.pack(*lanes)),
+                        _ => None,
+                    };
+                    match packed_data {
+                        Some(data) => {
                             let len = data.len();
                             let t = Arc::new(Tensor::from_f32(&[len], data).map_err(CodegenError::from)?);
                             buffers.push(p.constant(t));
                             params.push((DType::F32, vec![len]));
                         }
-                        (Some((lanes, pk)), _) if i == 1 => {
-                            let data = pk.pack(*lanes);
-                            let len = data.len();
-                            let t = Arc::new(Tensor::from_f32(&[len], data).map_err(CodegenError::from)?);
-                            buffers.push(p.constant(t));
-                            params.push((DType::F32, vec![len]));
-                        }
-                        _ => {
+                        None => {
                             buffers.push(p.buf_of(graph, *v)?);
                             let ty = graph.value_type(*v);
                             params.push((ty.dtype, ty.shape.clone()));
@@ -314,15 +311,17 @@ struct Prepack {
 }
 
 impl Prepack {
+    fn values(&self) -> Vec<f32> {
+        self.b.to_f64_vec().into_iter().map(|x| x as f32).collect()
+    }
+
     fn pack(&self, lanes: usize) -> Vec<f32> {
-        let data: Vec<f32> = self.b.to_f64_vec().into_iter().map(|x| x as f32).collect();
-        crate::lower::gemm_pack::pack_constant(lanes, &data, self.k, self.n, self.trans)
+        crate::lower::gemm_pack::pack_constant(lanes, &self.values(), self.k, self.n, self.trans)
     }
 
     /// As the left operand: `b` holds A, `n` is M.
     fn pack_a(&self, lanes: usize) -> Vec<f32> {
-        let data: Vec<f32> = self.b.to_f64_vec().into_iter().map(|x| x as f32).collect();
-        crate::lower::gemm_pack::pack_constant_a(lanes, &data, self.n, self.k, self.trans)
+        crate::lower::gemm_pack::pack_constant_a(lanes, &self.values(), self.n, self.k, self.trans)
     }
 }
 

@@ -77,12 +77,17 @@ fn matmul_tiled_remainders_and_k_blocks() {
         (&[12, 256], &[256, 256]),
         (&[5, 257], &[257, 2]),
     ];
-    for (sa, sb) in cases {
-        let dt = DType::F32;
-        let g = build(&format!("matmul_tiled_{sa:?}_{sb:?}"), &[ty(dt, sa), ty(dt, sb)], |g, x| {
+    check_f32_matmuls("matmul_tiled", &cases, 24);
+}
+
+/// Each f32 MatMul `a @ b` of `cases` on seeded random operands against the interpreter.
+fn check_f32_matmuls(name: &str, cases: &[(&[usize], &[usize])], seed: u64) {
+    let dt = DType::F32;
+    for &(sa, sb) in cases {
+        let g = build(&format!("{name}_{sa:?}_{sb:?}"), &[ty(dt, sa), ty(dt, sb)], |g, x| {
             node(g, Op::MatMul, &[x[0], x[1]])
         });
-        let mut rng = Rng::new(24);
+        let mut rng = Rng::new(seed);
         let ins = vec![random(&mut rng, dt, sa), random(&mut rng, dt, sb)];
         check_graph(&g, &ins, 1e-5);
     }
@@ -101,15 +106,7 @@ fn matmul_tiled_batched() {
         (&[1, 4, 9, 8], &[4, 8, 9]),
         (&[3, 1, 6], &[3, 6, 2]),
     ];
-    for (sa, sb) in cases {
-        let dt = DType::F32;
-        let g = build(&format!("matmul_batched_{sa:?}_{sb:?}"), &[ty(dt, sa), ty(dt, sb)], |g, x| {
-            node(g, Op::MatMul, &[x[0], x[1]])
-        });
-        let mut rng = Rng::new(26);
-        let ins = vec![random(&mut rng, dt, sa), random(&mut rng, dt, sb)];
-        check_graph(&g, &ins, 1e-5);
-    }
+    check_f32_matmuls("matmul_batched", &cases, 26);
 }
 
 /// Gemm on the tiled kernel: every transpose pair, alpha/beta with C broadcast shapes, sizes off
