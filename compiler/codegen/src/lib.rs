@@ -79,7 +79,7 @@ pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u
         let mut k = Kernel::new(st.params.clone());
         k.f32_lanes = target.f32_lanes();
         k.prepacked_b = st.prepacked_b;
-        k.prepacked_a = st.prepacked_a;
+        k.prepacked_a = st.prepacked_a.clone();
         match st.kind {
             plan::StepKind::Node(n) => lower::lower(&graph.node(n).op, &mut k, st.n_in),
             plan::StepKind::Copy => lower::copy::lower(&mut k),

@@ -48,9 +48,9 @@ pub struct PlannedStep {
     /// Input 1 (a constant B of a tiled MatMul or Gemm) is packed at compile time into the panel
     /// layout (`lower::gemm_pack::pack_constant`), a 1-D f32 buffer.
     pub prepacked_b: bool,
-    /// Input 0 (a constant A of a tiled Gemm whose B is not constant) is packed at compile time
-    /// into row-tile micro-panels (`lower::gemm_pack::pack_constant_a`); the value is its depth K.
-    pub prepacked_a: Option<usize>,
+    /// The constant A of a tiled Gemm whose B is not constant (input 0), or a one-group Conv's
+    /// weights (input 1), is packed at compile time into row-tile micro-panels (`lower::gemm_pack::pack_constant_a`); the value is its shape.
+    pub prepacked_a: Option<Vec<usize>>,
 }
 
 #[derive(Debug)]
@@ -128,8 +128,8 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                 let packed_a = lanes.and_then(|l| prepackable_a(graph, producer).map(|pk| (l, pk)));
                 for (i, v) in ins.iter().enumerate() {
                     let packed_data = match (&packed, &packed_a) {
-                        (_, Some((lanes, pk))) if i == 0 => Some(pk.pack_a(*lanes)),
-                        (Some((lanes, pk)), _) if i == 1 => Some(pk.pack(*lanes)),
+                        (_, Some((lanes, pk))) if i == pk.input => Some(pk.pack_a(*lanes)),
+                        (Some((lanes, pk)), _) if i == pk.input => Some(pk.pack(*lanes)),
                         _ => None,
                     };
                     match packed_data {
@@ -175,7 +175,7 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                 let in_place =
                     elementwise.then(|| ins.iter().position(|v| graph.value_type(*v) == &node.outputs[0].ty)).flatten();
                 let prepacked_b = packed.is_some();
-                let prepacked_a = packed_a.map(|(_, pk)| pk.k);
+                let prepacked_a = packed_a.map(|(_, pk)| pk.b.shape().to_vec());
                 let n_in = ins.len();
                 p.steps.push(PlannedStep {
                     kind,
@@ -302,9 +302,10 @@ impl Planner {
 }
 
 /// A constant B read packed by a tiled product: the weights, `[K, N]` extents and whether they
-/// are stored transposed (`[N, K]`, Gemm `trans_b`).
+/// are stored transposed (`[N, K]`, Gemm `trans_b`), and which input of the step they are.
 struct Prepack {
     b: Arc<Tensor>,
+    input: usize,
     k: usize,
     n: usize,
     trans: bool,
@@ -326,9 +327,24 @@ impl Prepack {
 }
 
 /// Whether `n` is an f32 Gemm on the tiled kernel with a constant A and a computed B (a
-/// convolution's weights against its patches), and that A (in a [`Prepack`] with `n` = M).
+/// convolution's weights against its patches), or a one-group f32 Conv on the tiled kernel
+/// with constant weights (`[M, C*kH*kW]` row-major as they are), and that A (in a [`Prepack`]
+/// with `n` = M).
 fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
     let node = graph.node(n);
+    if let Op::Conv { group: 1, .. } = &node.op {
+        let w = graph.inputs_of(n)[1];
+        let Op::Constant(t) = &graph.node(w.node).op else { return None };
+        let s = t.shape();
+        let tiled = crate::lower::conv::takes_tiled(node.outputs[0].ty.dtype, s[0], 1);
+        return (tiled && t.dtype() == DType::F32 && s.len() == 4).then(|| Prepack {
+            b: t.clone(),
+            input: 1,
+            k: s[1..].iter().product(),
+            n: s[0],
+            trans: false,
+        });
+    }
     let Op::Gemm { trans_a, trans_b, .. } = &node.op else { return None };
     let ins = graph.inputs_of(n);
     let Op::Constant(t) = &graph.node(ins[0].node).op else { return None };
@@ -341,7 +357,13 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
     let (a, b) = (t.shape(), &graph.value_type(ins[1]).shape);
     let (m, k) = if *trans_a { (a[1], a[0]) } else { (a[0], a[1]) };
     let nn = if *trans_b { b[0] } else { b[1] };
-    crate::lower::gemm_tiled::applies(DType::F32, m, nn, k).then(|| Prepack { b: t.clone(), k, n: m, trans: *trans_a })
+    crate::lower::gemm_tiled::applies(DType::F32, m, nn, k).then(|| Prepack {
+        b: t.clone(),
+        input: 0,
+        k,
+        n: m,
+        trans: *trans_a,
+    })
 }
 
 /// Whether `n` is an f32 MatMul (B without batch) or Gemm on the tiled kernel whose B is a
@@ -361,6 +383,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
             let unbatched = r >= 2 && bs[..r - 2].iter().product::<usize>() == 1;
             (unbatched && crate::lower::matmul::takes_tiled(DType::F32, a, bs)).then(|| Prepack {
                 b: t.clone(),
+                input: 1,
                 k: bs[r - 2],
                 n: bs[r - 1],
                 trans: false,
@@ -371,6 +394,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
             let nn = if *trans_b { bs[0] } else { bs[1] };
             crate::lower::gemm_tiled::applies(DType::F32, node.outputs[0].ty.shape[0], nn, k).then(|| Prepack {
                 b: t.clone(),
+                input: 1,
                 k,
                 n: nn,
                 trans: *trans_b,

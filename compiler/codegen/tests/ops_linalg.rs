@@ -439,3 +439,37 @@ fn packed_constant_left_operand() {
         }
     }
 }
+
+/// Convolutions with constant weights on the tiled kernel: one-group weights packed at compile
+/// time into row-tile micro-panels, patches gathered (masked vector gathers) straight into the
+/// packed B panels. Output pixels past one strip and a partial last strip, padding on every side,
+/// stride 2 with uneven pads, dilation, K past a block, several images (the batch partition) and
+/// a grouped conv (weights not packed, same gather).
+#[test]
+fn conv_constant_weights_gathered() {
+    let f = DType::F32;
+    let mut rng = Rng::new(32);
+    let cases: [([usize; 4], [usize; 4], [usize; 2], [usize; 4], [usize; 2], usize); 5] = [
+        ([1, 5, 19, 17], [14, 5, 3, 3], [1, 1], [1; 4], [1, 1], 1),
+        ([1, 3, 23, 21], [8, 3, 5, 4], [2, 2], [2, 1, 0, 3], [1, 1], 1),
+        ([1, 32, 17, 16], [13, 32, 3, 3], [1, 1], [2; 4], [2, 2], 1),
+        ([5, 4, 9, 8], [7, 4, 3, 3], [1, 1], [1; 4], [1, 1], 1),
+        ([1, 6, 18, 18], [9, 2, 3, 3], [1, 1], [1; 4], [1, 1], 3),
+    ];
+    for (i, (x, w, strides, pads, dilations, group)) in cases.into_iter().enumerate() {
+        let wt = random(&mut rng, f, &w);
+        let bt = random(&mut rng, f, &[w[0]]);
+        let op = Op::Conv { strides: strides.to_vec(), pads: pads.to_vec(), dilations: dilations.to_vec(), group };
+        let g = build(&format!("conv_const_{i}"), &[ty(f, &x)], |g, xs| {
+            let (wc, bc) = (g.add_constant("w", wt.clone()), g.add_constant("b", bt.clone()));
+            let y = node(g, op.clone(), &[xs[0], wc, bc])[0];
+            vec![node(g, Op::Unary(kiln_ir::UnaryOp::Relu), &[y])[0]]
+        });
+        let l = check_graph(&g, &[random(&mut rng, f, &x)], 1e-5);
+        if group == 1 {
+            let lanes = kiln_codegen::target::resolve("host").unwrap().f32_lanes();
+            let want = 4 * kiln_codegen::lower::gemm_pack::packed_a_len(lanes, w[0], w[1] * w[2] * w[3]);
+            assert!(l.meta.buffers.iter().any(|b| b.size_bytes == want), "{}: weights not packed", g.name);
+        }
+    }
+}

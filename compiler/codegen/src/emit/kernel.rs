@@ -21,9 +21,10 @@ pub struct Kernel {
     pub scratch_bytes: u64,
     /// Parameter 1 is a constant B packed at compile time (`lower::gemm_pack::pack_constant`).
     pub prepacked_b: bool,
-    /// Parameter 0 is a constant A packed at compile time (`lower::gemm_pack::pack_constant_a`),
-    /// with this depth K.
-    pub prepacked_a: Option<usize>,
+    /// The left operand (parameter 0 of a Gemm, the weights, parameter 1, of a Conv) is a
+    /// constant A packed at compile time (`lower::gemm_pack::pack_constant_a`); the value is
+    /// that constant's own shape (the parameter itself is 1-D).
+    pub prepacked_a: Option<Vec<usize>>,
     partitioned: bool,
 }
 

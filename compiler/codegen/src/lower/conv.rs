@@ -26,7 +26,9 @@ pub fn lower(
     expect_float("Conv", x.dtype)?;
     let dt = x.dtype;
     let (h, wd) = (x.shape[2], x.shape[3]);
-    let (m_total, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
+    // Weights packed at compile time are 1-D; the plan keeps their shape.
+    let ws = k.prepacked_a.clone().unwrap_or_else(|| w.shape.clone());
+    let (m_total, cg, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
     let m_per_group = m_total / group.max(1);
     if takes_tiled(dt, m_total, group) {
         return Ok(Some(im2col(strides, pads, dilations, group.max(1), k, n_in, out)));
@@ -83,11 +85,20 @@ fn im2col(
     n_in: usize,
     out: usize,
 ) -> Tiled {
-    let (x, w, o) = (k.param(0), k.param(1), k.param(out));
-    let (m_total, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
+    let (x, o) = (k.param(0), k.param(out));
+    let ws = k.prepacked_a.clone().unwrap_or_else(|| k.param(1).shape);
+    let (m_total, cg, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
     let (images, oh, ow) = (o.shape[0], o.shape[2], o.shape[3]);
     let (mg, depth, pixels) = (m_total / groups, cg * kh * kw, oh * ow);
-    let a = if groups == 1 { k.view(1, vec![mg, depth]) } else { k.view(1, vec![groups, mg, depth]) };
+    // One-group constant weights arrive packed at compile time (1-D row-tile micro-panels).
+    let a_packed = k.prepacked_a.is_some();
+    let a = if a_packed {
+        k.param(1)
+    } else if groups == 1 {
+        k.view(1, vec![mg, depth])
+    } else {
+        k.view(1, vec![groups, mg, depth])
+    };
     let batch = images * groups;
     let o = if batch == 1 { k.view(out, vec![mg, pixels]) } else { k.view(out, vec![batch, mg, pixels]) };
     let bias = (n_in == 3).then(|| {
@@ -104,7 +115,7 @@ fn im2col(
         dilations: [dilations[0], dilations[1]],
         out_w: ow,
     });
-    let p = Product { a, b, o, m: mg, n: pixels, k: depth, trans_a: false, a_packed: false, batch, bias };
+    let p = Product { a, b, o, m: mg, n: pixels, k: depth, trans_a: false, a_packed, batch, bias };
     let region = gemm_tiled::emit(k, &p);
     Tiled { o: p.o, region }
 }

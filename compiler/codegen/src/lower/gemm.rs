@@ -25,11 +25,8 @@ pub fn lower(
     let dt = a.dtype;
     let n = o.shape[1];
     // A packed at compile time is 1-D; the plan records its depth.
-    let kk = match k.prepacked_a {
-        Some(depth) => depth,
-        None if trans_a => a.shape[0],
-        None => a.shape[1],
-    };
+    let a_shape = k.prepacked_a.clone().unwrap_or_else(|| a.shape.clone());
+    let kk = if trans_a { a_shape[0] } else { a_shape[1] };
     let m = o.shape[0];
     if gemm_tiled::applies(dt, m, n, kk) {
         let mut p = Product::matrices(a, b.clone(), o.clone(), m, n, kk, trans_a, trans_b);

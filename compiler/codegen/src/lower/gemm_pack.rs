@@ -135,13 +135,27 @@ fn pack_transposed(kn: &mut Kernel, p: &Product, t: &Tiles, bp: &Mem, blk: &Bloc
     kn.b.end_for();
 }
 
-/// Packing from the im2col view: per column its output pixel, then per depth step its
-/// (channel, tap), one gathered scalar each (zero in the padding and past N).
+/// Packing from the im2col view, `W` columns at a time: per strip each column's output pixel
+/// `(oy, ox)` as vectors (its window origin, its offset in the image, whether it is inside N),
+/// then per depth step its (channel, tap): one masked `vector.gather` per `W` columns from the
+/// flattened input, the mask being the window's bounds test (zero in the padding and past N).
 #[allow(clippy::too_many_arguments)]
 fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, blk: &Block, base: &str, j0: &str) {
     let (h, w) = (ic.x.shape[2], ic.x.shape[3]);
     let [kh, kw] = ic.kernel;
     let taps = kh * kw;
+    let len: usize = ic.x.shape.iter().product();
+    // 32-bit element offsets when the input allows (the common case: one vgatherdps per vector).
+    let it = if len < i32::MAX as usize { "i32" } else { "i64" };
+    let v = Vec32 { ity: format!("vector<{}x{it}>", t.w), it };
+    let flat = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![len] };
+    kn.b.line(format!(
+        "{} = memref.collapse_shape {} [[0, 1, 2, 3]] : {} into {}",
+        flat.name,
+        ic.x.name,
+        ic.x.memref_ty(),
+        flat.memref_ty()
+    ));
     let (image, cbase) = if ic.groups == 1 {
         (blk.bi.clone(), kn.b.idx(0))
     } else {
@@ -150,19 +164,34 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
         let group = kn.b.op(format!("arith.remui {}, {g} : index", blk.bi));
         (image, kn.b.affine(&group, ic.cg as i64, 0))
     };
+    let plane0 = kn.b.affine(&image, ic.x.shape[1] as i64, 0);
+    let plane0 = kn.b.iadd(&plane0, &cbase);
+    // Per W columns: window origin (y0, x0), its offset y0*W + x0, and whether inside N.
+    let lanes: Vec<String> = (0..t.w).map(|i| i.to_string()).collect();
+    let iota = kn.b.typed_const(&format!("dense<[{}]>", lanes.join(", ")), &v.ity);
+    let (n_v, ow_v) = (v.splat_const(kn, p.n as i64), v.splat_const(kn, ic.out_w as i64));
+    let (sh, sw) = (v.splat_const(kn, ic.strides[0] as i64), v.splat_const(kn, ic.strides[1] as i64));
+    let (pt, pl) = (v.splat_const(kn, ic.pads[0] as i64), v.splat_const(kn, ic.pads[1] as i64));
+    let wv = v.splat_const(kn, w as i64);
+    let cols: Vec<[String; 4]> = (0..t.nv)
+        .map(|c| {
+            let j = kn.b.affine(j0, 1, (c * t.w) as i64);
+            let jv = v.splat(kn, &j);
+            let pix = v.bin(kn, "addi", &jv, &iota);
+            let valid = v.cmp(kn, "slt", &pix, &n_v);
+            let oy = v.bin(kn, "divui", &pix, &ow_v);
+            let ox = v.bin(kn, "remui", &pix, &ow_v);
+            let y0 = v.bin(kn, "muli", &oy, &sh);
+            let y0 = v.bin(kn, "subi", &y0, &pt);
+            let x0 = v.bin(kn, "muli", &ox, &sw);
+            let x0 = v.bin(kn, "subi", &x0, &pl);
+            let off = v.bin(kn, "muli", &y0, &wv);
+            let off = v.bin(kn, "addi", &off, &x0);
+            [y0, x0, off, valid]
+        })
+        .collect();
     let zero = kn.b.idx(0);
-    let nr = kn.b.idx(t.nr as i64);
-    let l = kn.b.for_(&zero, &nr);
-    let j = kn.b.iadd(j0, &l);
-    let nn = kn.b.idx(p.n as i64);
-    let valid = kn.b.icmp("slt", &j, &nn);
-    let jl = kn.b.iclamp(&j, 0, p.n as i64 - 1);
-    let ow = kn.b.idx(ic.out_w as i64);
-    let oy = kn.b.op(format!("arith.divui {jl}, {ow} : index"));
-    let ox = kn.b.op(format!("arith.remui {jl}, {ow} : index"));
-    let y0 = kn.b.affine(&oy, ic.strides[0] as i64, -(ic.pads[0] as i64));
-    let x0 = kn.b.affine(&ox, ic.strides[1] as i64, -(ic.pads[1] as i64));
-    let z = kn.b.cst(DType::F32, 0.0);
+    let zf = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
     let kk = kn.b.for_(&zero, &blk.kc);
     let kidx = kn.b.iadd(&blk.pc, &kk);
     let (tv, kwv) = (kn.b.idx(taps as i64), kn.b.idx(kw as i64));
@@ -172,21 +201,67 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
     let kx = kn.b.op(format!("arith.remui {tap}, {kwv} : index"));
     let dy = kn.b.affine(&ky, ic.dilations[0] as i64, 0);
     let dx = kn.b.affine(&kx, ic.dilations[1] as i64, 0);
-    let iy = kn.b.iadd(&y0, &dy);
-    let ix = kn.b.iadd(&x0, &dx);
-    let (iny, inx) = (kn.b.in_range(&iy, h), kn.b.in_range(&ix, w));
-    let inb = kn.b.and(&iny, &inx);
-    let inb = kn.b.and(&inb, &valid);
-    let (iyc, ixc) = (kn.b.iclamp(&iy, 0, h as i64 - 1), kn.b.iclamp(&ix, 0, w as i64 - 1));
-    let ci = kn.b.iadd(&cbase, &c);
-    let v = kn.b.load(&ic.x, &[image.clone(), ci, iyc, ixc]);
-    let v = kn.b.select(&inb, &v, &z, DType::F32);
+    let plane = kn.b.iadd(&plane0, &c);
+    let plane = kn.b.affine(&plane, (h * w) as i64, 0);
+    // Inside the image: -dy <= y0 < H - dy and -dx <= x0 < W - dx.
+    let bounds: Vec<String> = [(&dy, h), (&dx, w)]
+        .into_iter()
+        .flat_map(|(d, extent)| [kn.b.affine(d, -1, 0), kn.b.affine(d, -1, extent as i64)])
+        .collect();
+    let [ylo, yhi, xlo, xhi] = [0, 1, 2, 3].map(|i| v.splat(kn, &bounds[i]));
+    let d = kn.b.affine(&dy, w as i64, 0);
+    let d = kn.b.iadd(&d, &dx);
+    let d = v.splat(kn, &d);
     let off = kn.b.affine(&kk, t.nr as i64, 0);
     let off = kn.b.iadd(base, &off);
-    let off = kn.b.iadd(&off, &l);
-    kn.b.store(&v, bp, &[off]);
+    for (ci, [y0, x0, o0, valid]) in cols.iter().enumerate() {
+        let m1 = v.cmp(kn, "sge", y0, &ylo);
+        let m2 = v.cmp(kn, "slt", y0, &yhi);
+        let m3 = v.cmp(kn, "sge", x0, &xlo);
+        let m4 = v.cmp(kn, "slt", x0, &xhi);
+        let mask = [m2, m3, m4].iter().fold(kn.b.op(format!("arith.andi {m1}, {valid} : {}", t.mty)), |a, m| {
+            kn.b.op(format!("arith.andi {a}, {m} : {}", t.mty))
+        });
+        let idx = v.bin(kn, "addi", o0, &d);
+        let g = kn.b.op(format!(
+            "vector.gather {}[{plane}][{idx}], {mask}, {zf} : {}, {}, {}, {} into {}",
+            flat.name,
+            flat.memref_ty(),
+            v.ity,
+            t.mty,
+            t.vty,
+            t.vty
+        ));
+        let o = kn.b.affine(&off, 1, (ci * t.w) as i64);
+        vstore(kn, t, &g, bp, &[o], None);
+    }
     kn.b.end_for();
-    kn.b.end_for();
+}
+
+/// Integer vectors of the gather's offset type.
+struct Vec32 {
+    ity: String,
+    it: &'static str,
+}
+
+impl Vec32 {
+    fn splat_const(&self, kn: &mut Kernel, x: i64) -> String {
+        kn.b.typed_const(&format!("dense<{x}>"), &self.ity)
+    }
+
+    /// An `index` value cast to the element type and broadcast.
+    fn splat(&self, kn: &mut Kernel, x: &str) -> String {
+        let s = kn.b.op(format!("arith.index_cast {x} : index to {}", self.it));
+        kn.b.op(format!("vector.broadcast {s} : {} to {}", self.it, self.ity))
+    }
+
+    fn bin(&self, kn: &mut Kernel, op: &str, a: &str, b: &str) -> String {
+        kn.b.op(format!("arith.{op} {a}, {b} : {}", self.ity))
+    }
+
+    fn cmp(&self, kn: &mut Kernel, pred: &str, a: &str, b: &str) -> String {
+        kn.b.op(format!("arith.cmpi {pred}, {a}, {b} : {}", self.ity))
+    }
 }
 
 /// f32 elements of a constant `[M, K]` A packed by [`pack_constant_a`].
