@@ -22,7 +22,7 @@ pub use error::{IrError, Result};
 pub use graph::{Edge, Graph, GraphOutput, Node, ValueInfo, ValueRef};
 /// The f16 / bf16 element types of [`Tensor::F16`] and [`Tensor::BF16`].
 pub use half;
-pub use op::{BinaryOp, Op, ReduceOp, UnaryOp};
+pub use op::{AttentionMask, BinaryOp, Op, ReduceOp, UnaryOp};
 pub use petgraph::stable_graph::NodeIndex;
 pub use tensor::Tensor;
 pub use types::TensorType;

@@ -125,6 +125,28 @@ impl ScatterReduction {
     }
 }
 
+/// How `Op::Attention` masks its scores before the softmax.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AttentionMask {
+    /// No mask input.
+    None,
+    /// A float mask added to the scores.
+    Add,
+    /// A bool mask: the score where true, `fill` where false (`Where(mask, scores, fill)`).
+    Where { fill: f32 },
+}
+
+impl AttentionMask {
+    /// The text spelling (`none`, `add`, `where`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Add => "add",
+            Self::Where { .. } => "where",
+        }
+    }
+}
+
 /// How `Op::Pad` fills the border.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PadMode {
@@ -301,6 +323,14 @@ pub enum Op {
         pads: Vec<usize>,
         dilations: Vec<usize>,
     },
+    /// Fused scaled dot-product attention (made by the fuse-attention pass): inputs
+    /// `q [..., S, D]`, `kt [..., D, T]` (the keys transposed), `v [..., T, Dv]` with the same
+    /// leading dims and, unless `mask` is None, a mask broadcastable to `[..., S, T]` whose last
+    /// dim is T. Output `[..., S, Dv]` = `softmax(mask(scale * q @ kt)) @ v`, the softmax over T.
+    Attention {
+        scale: f32,
+        mask: AttentionMask,
+    },
     /// 2-D max pooling, NCHW; `pads` = [top, left, bottom, right]; padded cells never win.
     MaxPool {
         kernel: Vec<usize>,
@@ -409,6 +439,7 @@ impl Op {
             Op::Expand { .. } => "Expand",
             Op::Conv { .. } => "Conv",
             Op::Im2Col { .. } => "Im2Col",
+            Op::Attention { .. } => "Attention",
             Op::MaxPool { .. } => "MaxPool",
             Op::AvgPool { .. } => "AvgPool",
         }

@@ -52,6 +52,16 @@ fn node_flops(graph: &Graph, n: kiln_ir::NodeIndex) -> u64 {
         Op::RmsNorm { .. } => 5 * out_elems,
         Op::BatchNorm { .. } => 2 * out_elems,
         Op::Softmax { .. } => 4 * out_elems,
+        Op::Attention { mask, .. } => {
+            // q @ kt and p @ v, plus scale, mask and softmax on the [.., S, T] scores.
+            let (q, kt) = (in_ty(0).map(|t| t.shape.clone()).unwrap_or_default(), in_ty(1).map(|t| t.shape.clone()));
+            let d = q.last().copied().unwrap_or(1) as u64;
+            let t = kt.and_then(|s| s.last().copied()).unwrap_or(1) as u64;
+            let dv = out.shape.last().copied().unwrap_or(1) as u64;
+            let scores = out_elems / dv.max(1) * t;
+            let masked = if *mask == kiln_ir::AttentionMask::None { 0 } else { 1 };
+            2 * scores * d + 2 * scores * dv + (5 + masked) * scores
+        }
         Op::Reduce { .. } => in_ty(0).map(|t| t.num_elements() as u64).unwrap_or(0),
         Op::MaxPool { kernel, .. } | Op::AvgPool { kernel, .. } => {
             out_elems * kernel.iter().map(|k| *k as u64).product::<u64>()

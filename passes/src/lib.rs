@@ -16,6 +16,7 @@ pub mod cse;
 pub mod dead_code;
 pub mod fold_batchnorm;
 pub mod fold_norm_affine;
+pub mod fuse_attention;
 pub mod fuse_bias;
 pub mod merge_linear;
 pub mod pipeline;

@@ -11,6 +11,7 @@ use crate::tensor::Tensor;
 use crate::types::TensorType;
 
 pub mod arg_reduce;
+pub mod attention;
 pub mod batch_norm;
 pub mod binary;
 pub mod bitwise;
@@ -80,6 +81,7 @@ pub fn infer(op: &Op, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
         Op::Expand { shape } => expand::infer(shape, inputs),
         Op::Conv { strides, pads, dilations, group } => conv::infer(strides, pads, dilations, *group, inputs),
         Op::Im2Col { kernel, strides, pads, dilations } => im2col::infer(kernel, strides, pads, dilations, inputs),
+        Op::Attention { mask, .. } => attention::infer(*mask, inputs),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::infer(kernel, strides, pads, dilations, inputs),
         Op::AvgPool { kernel, strides, pads, .. } => pool::infer(kernel, strides, pads, &[1, 1], inputs),
     }
@@ -121,6 +123,7 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         Op::Expand { shape } => expand::eval(shape, inputs),
         Op::Conv { strides, pads, dilations, group } => conv::eval(strides, pads, dilations, *group, inputs),
         Op::Im2Col { kernel, strides, pads, dilations } => im2col::eval(kernel, strides, pads, dilations, inputs),
+        Op::Attention { scale, mask } => attention::eval(*scale, *mask, inputs),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::eval_max(kernel, strides, pads, dilations, inputs),
         Op::AvgPool { kernel, strides, pads, count_include_pad } => {
             pool::eval_avg(kernel, strides, pads, *count_include_pad, inputs)

@@ -5,7 +5,7 @@
 use super::num::{fmt_f32, parse_f32};
 use crate::dtype::DType;
 use crate::error::{IrError, Result};
-use crate::op::{ArgOp, BinaryOp, Op, PadMode, ReduceOp, ScatterReduction, UnaryOp};
+use crate::op::{ArgOp, AttentionMask, BinaryOp, Op, PadMode, ReduceOp, ScatterReduction, UnaryOp};
 use std::collections::BTreeMap;
 
 fn list<T: ToString>(v: &[T]) -> String {
@@ -24,6 +24,13 @@ pub fn print_attrs(op: &Op) -> Vec<(&'static str, String)> {
             ("trans_b", trans_b.to_string()),
         ],
         Op::Softmax { axis } => vec![("axis", axis.to_string())],
+        Op::Attention { scale, mask } => {
+            let mut a = vec![("scale", fmt_f32(*scale)), ("mask", mask.name().into())];
+            if let AttentionMask::Where { fill } = mask {
+                a.push(("fill", fmt_f32(*fill)));
+            }
+            a
+        }
         Op::LayerNorm { axis, epsilon } | Op::RmsNorm { axis, epsilon } => {
             vec![("axis", axis.to_string()), ("epsilon", fmt_f32(*epsilon))]
         }
@@ -231,6 +238,16 @@ pub fn build_op(mut a: Attrs) -> Result<Op> {
             trans_b: a.bool("trans_b")?,
         }),
         "Softmax" => Ok(Op::Softmax { axis: a.usize("axis")? }),
+        "Attention" => {
+            let scale = a.f32("scale")?;
+            let mask = match a.word("mask")?.as_str() {
+                "none" => AttentionMask::None,
+                "add" => AttentionMask::Add,
+                "where" => AttentionMask::Where { fill: a.f32("fill")? },
+                w => return Err(a.err(format!("mask: expected none, add or where, got '{w}'"))),
+            };
+            Ok(Op::Attention { scale, mask })
+        }
         "LayerNorm" => Ok(Op::LayerNorm { axis: a.usize("axis")?, epsilon: a.f32("epsilon")? }),
         "RmsNorm" => Ok(Op::RmsNorm { axis: a.usize("axis")?, epsilon: a.f32("epsilon")? }),
         "BatchNorm" => Ok(Op::BatchNorm { epsilon: a.f32("epsilon")? }),

@@ -271,16 +271,23 @@ pub fn packed_a_len(lanes: usize, m: usize, k: usize) -> usize {
 }
 
 /// Pack a constant A (`[M, K]` row-major, or `[K, M]` when `trans`) as row-tile micro-panels:
-/// per `MR`-row tile, per depth step, the tile's `MR` values (zero past M), so the micro-tile's
-/// broadcasts read one contiguous stream instead of `MR` rows a leading dimension apart (which
-/// alias in the L1 cache when that is a multiple of 4 KiB, as convolution weights often are).
+/// per depth block of `KC`, per `MR`-row tile, per depth step, the tile's `MR` values (zero
+/// past M). The micro-tile's broadcasts then read one contiguous stream instead of `MR` rows a
+/// leading dimension apart (which alias in the L1 cache when that is a multiple of 4 KiB, as
+/// convolution weights often are), and the row tiles of one depth block follow each other, so
+/// a workgroup walks its share of A front to back (the hardware prefetcher's best case).
 pub fn pack_constant_a(lanes: usize, a: &[f32], m: usize, k: usize, trans: bool) -> Vec<f32> {
     let t = Tiles::new(lanes, k);
+    let m_pad = m.div_ceil(t.mr) * t.mr;
     let mut out = vec![0.0f32; packed_a_len(lanes, m, k)];
-    for i in 0..m {
-        let base = (i / t.mr) * k * t.mr + i % t.mr;
-        for kk in 0..k {
-            out[base + kk * t.mr] = if trans { a[kk * m + i] } else { a[i * k + kk] };
+    for (blk, pc) in (0..k).step_by(t.kc).enumerate() {
+        let kc = t.kc.min(k - pc);
+        for i in 0..m {
+            let base = blk * t.kc * m_pad + (i / t.mr) * kc * t.mr + i % t.mr;
+            for kk in 0..kc {
+                let kidx = pc + kk;
+                out[base + kk * t.mr] = if trans { a[kidx * m + i] } else { a[i * k + kidx] };
+            }
         }
     }
     out

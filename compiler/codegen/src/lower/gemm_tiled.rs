@@ -490,11 +490,15 @@ fn micro_tile(
         })
         .collect();
     let kidx = kn.b.iadd(&blk.pc, &l.iv);
-    // Packed A: tile `i0 / MR` starts at `i0 * K`, depth step `kidx` at `kidx * MR` within it.
+    // Packed A: depth block `pc` starts at `pc * M_pad`, tile `i0 / MR` at `i0 * kc` within it,
+    // depth step `l` at `l * MR` within that.
     let a_step = p.a_packed.then(|| {
-        let tile0 = kn.b.affine(tile.i0, p.k as i64, 0);
-        let step = kn.b.affine(&kidx, t.mr as i64, 0);
-        kn.b.iadd(&tile0, &step)
+        let m_pad = p.m.div_ceil(t.mr) * t.mr;
+        let blk0 = kn.b.affine(&blk.pc, m_pad as i64, 0);
+        let tile0 = kn.b.imul(tile.i0, &blk.kc);
+        let step = kn.b.affine(&l.iv, t.mr as i64, 0);
+        let off = kn.b.iadd(&blk0, &tile0);
+        kn.b.iadd(&off, &step)
     });
     let mut next = Vec::new();
     for (r, row) in rows.iter().enumerate() {

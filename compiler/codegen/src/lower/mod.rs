@@ -6,6 +6,7 @@ use crate::error::{CodegenError, Result};
 use kiln_ir::Op;
 
 pub mod arg_reduce;
+pub mod attention;
 pub mod batch_norm;
 pub mod binary;
 pub mod cast;
@@ -76,6 +77,7 @@ pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
             conv::lower(strides, pads, dilations, *group, k, n_in, n_in).map(drop)
         }
         Op::Im2Col { kernel, strides, pads, dilations } => im2col::lower(kernel, strides, pads, dilations, k),
+        Op::Attention { scale, mask } => attention::lower(*scale, *mask, k),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::lower_max(kernel, strides, pads, dilations, k),
         Op::AvgPool { kernel, strides, pads, count_include_pad } => {
             pool::lower_avg(kernel, strides, pads, *count_include_pad, k)
