@@ -96,9 +96,14 @@ pub struct KernelInfo {
     pub name: String,
     /// The IR ops this kernel computes, in order.
     pub ops: Vec<String>,
-    /// Heap scratch one workgroup of this kernel allocates while it runs (packed GEMM panels).
+    /// Stack scratch one workgroup of this kernel uses while it runs (packed GEMM panels, in a
+    /// stack allocation: kernels allocate no heap memory).
     #[serde(default)]
     pub scratch_bytes: u64,
+    /// Every workgroup repeats work shared by the whole step (a GEMM split by rows packs all of
+    /// B): run one workgroup per thread, not several for balance.
+    #[serde(default)]
+    pub one_workgroup_per_thread: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -209,7 +209,7 @@ impl Model {
         let mut run_steps = move || {
             for (i, step) in self.plan.steps.iter().enumerate() {
                 let t0 = times.is_some().then(std::time::Instant::now);
-                let n = workgroup_count(step.max_workgroups, threads);
+                let n = workgroup_count(step.max_workgroups, threads, step.per_thread);
                 let kernel = step.kernel;
                 // SAFETY: `step.args` lies within `args` (built from the same plan).
                 let p = ArgsPtr(unsafe { base.get().add(step.args.start) });

@@ -52,9 +52,15 @@ impl Drop for Registration {
 }
 
 fn dlopen(path: &Path, shown: &Path) -> Result<Library, Error> {
+    // A bare file name would send the loader searching the library path: name it relative.
+    let path = if path.as_os_str().as_encoded_bytes().contains(&b'/') {
+        path.to_path_buf()
+    } else {
+        Path::new(".").join(path)
+    };
     // SAFETY: loading a library runs its initializers; a kiln artifact has none beyond the C
     // runtime's, and the caller checked it is a complete shared object for this machine.
-    unsafe { Library::new(path) }
+    unsafe { Library::new(&path) }
         .map_err(|e| Error::LoadFailed { path: shown.to_path_buf(), cause: one_line(&e.to_string()) })
 }
 

@@ -48,8 +48,11 @@ impl Model {
             .map_err(|cause| Error::InvalidArtifact { path: path.to_path_buf(), cause })?;
         let threads = if threads == 0 { default_threads() } else { threads };
         let pool = if threads > 1 {
+            // Kernels keep their packed GEMM panels on the stack (`scratch_bytes`).
+            let scratch = loaded.metadata.kernels.iter().map(|k| k.scratch_bytes as usize).max().unwrap_or(0);
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
+                .stack_size((4 << 20).max(2 * scratch + (1 << 20)))
                 .thread_name(|i| format!("kiln-worker-{i}"))
                 .build()
                 .map_err(|e| Error::ThreadPool { threads, cause: e.to_string() })?;
@@ -91,17 +94,20 @@ impl Model {
     }
 
     /// The workgroup count the runtime uses for step `step` of the schedule:
-    /// `min(max_workgroups, threads * 4)`, or 1 with one thread.
+    /// `min(max_workgroups, threads * 4)` (`threads` for kernels whose workgroups repeat shared
+    /// work, the GEMMs), or 1 with one thread.
     pub fn workgroups(&self, step: usize) -> Option<u64> {
-        self.plan.steps.get(step).map(|s| workgroup_count(s.max_workgroups, self.threads))
+        self.plan.steps.get(step).map(|s| workgroup_count(s.max_workgroups, self.threads, s.per_thread))
     }
 }
 
-pub(crate) fn workgroup_count(max_workgroups: u64, threads: usize) -> u64 {
+/// Workgroups for a step on `threads` threads: `per_thread` per thread (several balance uneven
+/// threads; 1 where each workgroup repeats shared work), at most `max_workgroups`.
+pub(crate) fn workgroup_count(max_workgroups: u64, threads: usize, per_thread: u64) -> u64 {
     if threads <= 1 {
         1
     } else {
-        max_workgroups.min((threads as u64).saturating_mul(4)).max(1)
+        max_workgroups.min((threads as u64).saturating_mul(per_thread)).max(1)
     }
 }
 
@@ -111,10 +117,11 @@ mod tests {
 
     #[test]
     fn workgroup_counts() {
-        assert_eq!(workgroup_count(100, 1), 1);
-        assert_eq!(workgroup_count(100, 2), 8);
-        assert_eq!(workgroup_count(3, 5), 3);
-        assert_eq!(workgroup_count(1, 16), 1);
+        assert_eq!(workgroup_count(100, 1, 4), 1);
+        assert_eq!(workgroup_count(100, 2, 4), 8);
+        assert_eq!(workgroup_count(100, 2, 1), 2);
+        assert_eq!(workgroup_count(3, 5, 4), 3);
+        assert_eq!(workgroup_count(1, 16, 4), 1);
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub(crate) struct PlanStep {
     /// This step's slice of [`Plan::step_buffers`].
     pub args: Range<usize>,
     pub max_workgroups: u64,
+    /// Workgroups per thread (see [`crate::model::workgroup_count`]).
+    pub per_thread: u64,
 }
 
 pub(crate) struct Plan {
@@ -139,7 +141,13 @@ pub(crate) fn build(meta: &Metadata, kernels: &[KernelFn], constants: &[usize]) 
         }
         let start = step_buffers.len();
         step_buffers.extend_from_slice(&step.buffers);
-        steps.push(PlanStep { kernel, args: start..step_buffers.len(), max_workgroups: step.max_workgroups });
+        let per_thread = if meta.kernels[step.kernel].one_workgroup_per_thread { 1 } else { 4 };
+        steps.push(PlanStep {
+            kernel,
+            args: start..step_buffers.len(),
+            max_workgroups: step.max_workgroups,
+            per_thread,
+        });
     }
 
     Ok(Plan { inputs, outputs, input_bytes, output_bytes, buffers, step_buffers, steps, arena_bytes: meta.arena_bytes })

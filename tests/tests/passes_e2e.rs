@@ -70,10 +70,11 @@ fn repvgg_and_resnet_blocks_become_one_conv_each() {
     assert_eq!(count(&c.ops_imported, "BatchNorm"), 11, "{:?}", c.ops_imported);
     assert_eq!(count(&c.ops_imported, "Conv"), 9, "{:?}", c.ops_imported);
     assert_eq!(count(&c.ops, "BatchNorm"), 0, "{:?}", c.ops);
-    // stem, three RepVGG blocks, two ResNet convs; conv-im2col then turns each into an
-    // Im2Col + Gemm pair.
+    // stem, three RepVGG blocks, two ResNet convs; conv-im2col then turns the three with fewer
+    // than 256 output pixels into Im2Col + Gemm pairs, the larger three stay Conv (the codegen
+    // gathers their patches while packing).
     assert_eq!(count(&c.ops, "Conv") + count(&c.ops, "Im2Col"), 6, "{:?}", c.ops);
-    assert_eq!(count(&c.ops, "Conv"), 0, "{:?}", c.ops);
+    assert_eq!(count(&c.ops, "Conv"), 3, "{:?}", c.ops);
 }
 
 #[test]

@@ -60,8 +60,8 @@ pub fn inspect(path: &Path, shapes: &BTreeMap<String, Vec<usize>>) -> Result<Val
 
 /// The memory plan of an artifact: the arena (intermediates by liveness, with reuse and in-place
 /// steps) against the sum of the intermediates it holds, caller buffers, constants, per-workgroup
-/// kernel scratch, and the peak heap of one run on `threads` threads (arena + caller inputs and
-/// outputs + scratch of the workgroups running at once).
+/// kernel scratch (on the stack), and the peak memory of one run on `threads` threads (arena +
+/// caller inputs and outputs + scratch of the workgroups running at once).
 fn memory(m: &kiln_abi::Metadata, threads: usize) -> Value {
     use kiln_abi::BufferKind;
     let sum = |f: &dyn Fn(&BufferKind) -> bool| -> usize {

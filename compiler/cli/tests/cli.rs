@@ -69,6 +69,16 @@ fn compile_run_inspect_bench() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["median_ms"].as_f64().unwrap() > 0.0 && v["runs"] == 5);
+
+    // A bare file name is a path in the working directory, not a library-path search.
+    let dir = Path::new(&so).parent().unwrap();
+    let name = Path::new(&so).file_name().unwrap().to_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .current_dir(dir)
+        .args(["bench", name, "--runs", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

@@ -93,7 +93,12 @@ pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u
         schedule.push(Step { kernel: i, buffers: st.buffers.clone(), max_workgroups: k.max_workgroups });
         let ops: Vec<String> = st.op_name.split('+').map(str::to_string).collect();
         let name = format!("k{i}_{}", ops.join("_").to_lowercase());
-        kernels.push(KernelInfo { name, ops, scratch_bytes: k.scratch_bytes });
+        kernels.push(KernelInfo {
+            name,
+            ops,
+            scratch_bytes: k.scratch_bytes,
+            one_workgroup_per_thread: k.one_workgroup_per_thread,
+        });
         funcs.push(k.into_func(&emit::body_name(i)));
     }
     let text = emit::module_text(&funcs);

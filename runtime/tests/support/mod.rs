@@ -55,7 +55,12 @@ fn sig(name: &str, dtype: &str, shape: &[usize]) -> TensorSig {
 /// The fixture's correct metadata.
 pub fn metadata() -> Metadata {
     let buf = |kind, size_bytes| Buffer { kind, size_bytes };
-    let kernel = |name: &str, op: &str| KernelInfo { name: name.into(), ops: vec![op.into()], scratch_bytes: 0 };
+    let kernel = |name: &str, op: &str| KernelInfo {
+        name: name.into(),
+        ops: vec![op.into()],
+        scratch_bytes: 0,
+        one_workgroup_per_thread: false,
+    };
     Metadata {
         abi_version: ABI_VERSION,
         compiler_version: "test-fixture".into(),

@@ -17,8 +17,11 @@ pub struct Kernel {
     pub max_workgroups: u64,
     /// f32 lanes of the target's widest vector register (16 with AVX-512, 8 with AVX, 4 else).
     pub f32_lanes: usize,
-    /// Heap bytes one workgroup allocates (reported in the metadata).
+    /// Stack bytes one workgroup uses (reported in the metadata).
     pub scratch_bytes: u64,
+    /// Workgroups repeat shared work (a GEMM split by rows packs all of B): the runtime runs
+    /// one per thread.
+    pub one_workgroup_per_thread: bool,
     /// Parameter 1 is a constant B packed at compile time (`lower::gemm_pack::pack_constant`).
     pub prepacked_b: bool,
     /// The left operand (parameter 0 of a Gemm, the weights, parameter 1, of a Conv) is a
@@ -57,6 +60,7 @@ impl Kernel {
             max_workgroups: 1,
             f32_lanes: 8,
             scratch_bytes: 0,
+            one_workgroup_per_thread: false,
             prepacked_b: false,
             prepacked_a: None,
             partitioned: false,
