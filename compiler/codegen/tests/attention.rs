@@ -9,6 +9,7 @@ mod support;
 use kiln_ir::{AttentionMask, DType, Op, Tensor};
 use support::*;
 
+#[allow(clippy::too_many_arguments)]
 fn check(
     name: &str,
     lead: &[usize],
@@ -19,6 +20,22 @@ fn check(
     scale: f32,
     mask: Option<(AttentionMask, Tensor)>,
 ) {
+    let (g, ins) = graph(name, lead, s, d, t, dv, scale, mask);
+    check_graph(&g, &ins, 1e-5);
+}
+
+/// `Attention` over seeded random q, kt, v of these sizes (and the mask, if any).
+#[allow(clippy::too_many_arguments)]
+fn graph(
+    name: &str,
+    lead: &[usize],
+    s: usize,
+    d: usize,
+    t: usize,
+    dv: usize,
+    scale: f32,
+    mask: Option<(AttentionMask, Tensor)>,
+) -> (kiln_ir::Graph, Vec<Tensor>) {
     let f = DType::F32;
     let shape = |a: usize, b: usize| lead.iter().copied().chain([a, b]).collect::<Vec<usize>>();
     let mut tys = vec![ty(f, &shape(s, d)), ty(f, &shape(d, t)), ty(f, &shape(t, dv))];
@@ -30,7 +47,23 @@ fn check(
         ins.push(m);
     }
     let g = build(name, &tys, |g, x| node(g, Op::Attention { scale, mask: kind }, x));
-    check_graph(&g, &ins, 1e-5);
+    (g, ins)
+}
+
+/// The AVX2 blocking (8-lane vectors, 2 key and 2 output vectors per block) on this host: the
+/// artifact built for x86-64-v3 runs here whatever the host's vector width.
+#[test]
+fn attention_for_an_avx2_target() {
+    let opts = kiln_codegen::CodegenOptions { target_cpu: "x86-64-v3".into(), ..Default::default() };
+    let keep: Vec<bool> = (0..7 * 45).map(|i| i % 45 <= i / 45 + 30).collect();
+    let m = Tensor::from_bool(&[7, 45], keep).unwrap();
+    let (g, ins) = graph("att_avx2", &[2], 7, 12, 45, 21, 0.3, Some((AttentionMask::Where { fill: f32::MIN }, m)));
+    let want = kiln_ir::interp::evaluate(&g, &ins).unwrap();
+    let l = Loaded::compile_with(&g, &opts);
+    for nwg in [1u64, 3] {
+        let got = l.run(&ins, &|m| m.min(nwg));
+        assert_close(&format!("avx2 attention ({nwg} wg)"), &got[0], &want[0], 1e-5);
+    }
 }
 
 #[test]

@@ -147,7 +147,7 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
     let len: usize = ic.x.shape.iter().product();
     // 32-bit element offsets when the input allows (the common case: one vgatherdps per vector).
     let it = if len < i32::MAX as usize { "i32" } else { "i64" };
-    let v = Vec32 { ity: format!("vector<{}x{it}>", t.w), it };
+    let v = IdxVec { ity: format!("vector<{}x{it}>", t.w), it };
     let flat = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![len] };
     kn.b.line(format!(
         "{} = memref.collapse_shape {} [[0, 1, 2, 3]] : {} into {}",
@@ -239,12 +239,12 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
 }
 
 /// Integer vectors of the gather's offset type.
-struct Vec32 {
+struct IdxVec {
     ity: String,
     it: &'static str,
 }
 
-impl Vec32 {
+impl IdxVec {
     fn splat_const(&self, kn: &mut Kernel, x: i64) -> String {
         kn.b.typed_const(&format!("dense<{x}>"), &self.ity)
     }
