@@ -49,7 +49,8 @@ pub struct PlannedStep {
     /// layout (`lower::gemm_pack::pack_constant`), a 1-D f32 buffer.
     pub prepacked_b: bool,
     /// The constant A of a tiled Gemm whose B is not constant (input 0), or a one-group Conv's
-    /// weights (input 1), is packed at compile time into row-tile micro-panels (`lower::gemm_pack::pack_constant_a`); the value is its shape.
+    /// weights (input 1), is packed at compile time into row-tile micro-panels
+    /// (`lower::gemm_pack::pack_constant_a`); the value is its shape.
     pub prepacked_a: Option<Vec<usize>>,
 }
 

@@ -9,18 +9,8 @@ mod support;
 use kiln_ir::{AttentionMask, DType, Op, Tensor};
 use support::*;
 
-#[allow(clippy::too_many_arguments)]
-fn check(
-    name: &str,
-    lead: &[usize],
-    s: usize,
-    d: usize,
-    t: usize,
-    dv: usize,
-    scale: f32,
-    mask: Option<(AttentionMask, Tensor)>,
-) {
-    let (g, ins) = graph(name, lead, s, d, t, dv, scale, mask);
+/// The compiled graph against the interpreter.
+fn check((g, ins): (kiln_ir::Graph, Vec<Tensor>)) {
     check_graph(&g, &ins, 1e-5);
 }
 
@@ -68,10 +58,10 @@ fn attention_for_an_avx2_target() {
 
 #[test]
 fn attention_without_mask() {
-    check("att_plain", &[2, 3], 5, 8, 37, 20, 0.35, None);
-    check("att_rank2", &[], 7, 16, 130, 64, 0.25, None);
-    check("att_d1", &[2], 4, 1, 64, 16, 1.0, None);
-    check("att_long", &[2], 66, 64, 300, 64, 0.125, None);
+    check(graph("att_plain", &[2, 3], 5, 8, 37, 20, 0.35, None));
+    check(graph("att_rank2", &[], 7, 16, 130, 64, 0.25, None));
+    check(graph("att_d1", &[2], 4, 1, 64, 16, 1.0, None));
+    check(graph("att_long", &[2], 66, 64, 300, 64, 0.125, None));
 }
 
 #[test]
@@ -80,15 +70,15 @@ fn attention_with_masks() {
     let (s, t) = (9, 9);
     let causal: Vec<bool> = (0..s * t).map(|i| i % t <= i / t).collect();
     let m = Tensor::from_bool(&[1, 1, s, t], causal).unwrap();
-    check("att_causal", &[2, 3], s, 8, t, 8, 0.5, Some((AttentionMask::Where { fill: f32::MIN }, m)));
+    check(graph("att_causal", &[2, 3], s, 8, t, 8, 0.5, Some((AttentionMask::Where { fill: f32::MIN }, m))));
     // Additive float mask per batch, broadcast over heads and rows (padding of the last keys).
     let t = 70;
     let add: Vec<f32> = (0..2 * t).map(|i| if i % t >= 60 + i / t * 5 { -10000.0 } else { 0.0 }).collect();
     let m = Tensor::from_f32(&[2, 1, 1, t], add).unwrap();
-    check("att_add", &[2, 2], 6, 16, t, 24, 0.25, Some((AttentionMask::Add, m)));
+    check(graph("att_add", &[2, 2], 6, 16, t, 24, 0.25, Some((AttentionMask::Add, m))));
     // -inf fill over the whole first key block of some rows (every row keeps a key).
     let (s, t) = (5, 140);
     let keep: Vec<bool> = (0..s * t).map(|i| (i / t) % 2 == 0 || i % t >= 100).collect();
     let m = Tensor::from_bool(&[s, t], keep).unwrap();
-    check("att_ninf", &[3], s, 12, t, 33, 0.2, Some((AttentionMask::Where { fill: f32::NEG_INFINITY }, m)));
+    check(graph("att_ninf", &[3], s, 12, t, 33, 0.2, Some((AttentionMask::Where { fill: f32::NEG_INFINITY }, m))));
 }

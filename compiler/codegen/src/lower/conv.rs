@@ -31,7 +31,8 @@ pub fn lower(
     let (m_total, cg, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
     let m_per_group = m_total / group.max(1);
     if takes_tiled(dt, m_total, group) {
-        return Ok(Some(im2col(strides, pads, dilations, group.max(1), k, n_in, out)));
+        let win = ConvWindow { strides, pads, dilations, groups: group.max(1), weights: [m_total, cg, kh, kw] };
+        return Ok(Some(im2col(&win, k, n_in, out)));
     }
     let win = Window { strides, pads, dilations, h, w: wd };
 
@@ -75,19 +76,20 @@ pub fn takes_tiled(dt: kiln_ir::DType, out_channels: usize, group: usize) -> boo
     dt == kiln_ir::DType::F32 && out_channels / group.max(1) >= 2
 }
 
-/// The convolution as one batched tiled product over (image, group).
-fn im2col(
-    strides: &[usize],
-    pads: &[usize],
-    dilations: &[usize],
+/// A convolution's geometry and its weights' shape `[M, C/groups, kH, kW]` (read from the plan
+/// when the weights arrive packed, 1-D).
+struct ConvWindow<'a> {
+    strides: &'a [usize],
+    pads: &'a [usize],
+    dilations: &'a [usize],
     groups: usize,
-    k: &mut Kernel,
-    n_in: usize,
-    out: usize,
-) -> Tiled {
+    weights: [usize; 4],
+}
+
+/// The convolution as one batched tiled product over (image, group).
+fn im2col(win: &ConvWindow, k: &mut Kernel, n_in: usize, out: usize) -> Tiled {
+    let ConvWindow { strides, pads, dilations, groups, weights: [m_total, cg, kh, kw] } = *win;
     let (x, o) = (k.param(0), k.param(out));
-    let ws = k.prepacked_a.clone().unwrap_or_else(|| k.param(1).shape);
-    let (m_total, cg, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
     let (images, oh, ow) = (o.shape[0], o.shape[2], o.shape[3]);
     let (mg, depth, pixels) = (m_total / groups, cg * kh * kw, oh * ow);
     // One-group constant weights arrive packed at compile time (1-D row-tile micro-panels).

@@ -24,7 +24,7 @@ pub fn lower(
     expect_float("Gemm", a.dtype)?;
     let dt = a.dtype;
     let n = o.shape[1];
-    // A packed at compile time is 1-D; the plan records its depth.
+    // A packed at compile time is 1-D; the plan records its shape.
     let a_shape = k.prepacked_a.clone().unwrap_or_else(|| a.shape.clone());
     let kk = if trans_a { a_shape[0] } else { a_shape[1] };
     let m = o.shape[0];
