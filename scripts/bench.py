@@ -9,7 +9,9 @@ Per model (scripts/bench_models.py builds them into the cache folder):
   3. latency: `kiln bench --threads T` and an onnxruntime session (ORT_ENABLE_ALL, intra_op T,
      inter_op 1) on the same inputs, interleaved in R rounds alternating which goes first; each side's
      runs per round are chosen so one measurement takes ~1.5 s (3..200 runs); the reported value is
-     the median of the round medians; ratio = kiln / onnxruntime (lower is faster).
+     the median of the round medians; ratio = kiln / onnxruntime (lower is faster). onnxruntime runs
+     through an I/O binding (inputs and preallocated outputs bound once), kiln bench through
+     `run_into` on aligned buffers made once: neither allocates or copies tensors per run.
 A model kiln cannot compile or run keeps its row, with kiln's one-line error.
 
 GEMM: single MatMul models A[M,K] (input) x B[K,N] (initializer), GFLOP/s = 2MNK / median time, as
@@ -188,13 +190,40 @@ def ort_session(model, threads, optimized=True):
     return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
 
 
+_BINDINGS = {}
+
+
+def ort_binding(sess, feeds):
+    """An I/O binding with the inputs and preallocated outputs bound once (made on first use and
+    kept with the session): onnxruntime's runs then allocate and copy nothing per call, as kiln's
+    `run_into` does in `kiln bench`."""
+    key = id(sess)
+    if key not in _BINDINGS:
+        outs = sess.run(None, feeds)
+        b = sess.io_binding()
+        keep = []
+        for n, v in feeds.items():
+            keep.append(ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(v)))
+            b.bind_ortvalue_input(n, keep[-1])
+        for o, r in zip(sess.get_outputs(), outs):
+            keep.append(ort.OrtValue.ortvalue_from_numpy(np.empty_like(np.asarray(r))))
+            b.bind_ortvalue_output(o.name, keep[-1])
+        _BINDINGS[key] = (sess, b, keep)
+    return _BINDINGS[key][1]
+
+
+def ort_release(sess):
+    _BINDINGS.pop(id(sess), None)
+
+
 def ort_bench(sess, feeds, runs, warmup):
+    b = ort_binding(sess, feeds)
     for _ in range(warmup):
-        sess.run(None, feeds)
+        sess.run_with_iobinding(b)
     ts = []
     for _ in range(runs):
         t = time.perf_counter()
-        sess.run(None, feeds)
+        sess.run_with_iobinding(b)
         ts.append((time.perf_counter() - t) * 1e3)
     return float(np.median(ts))
 
@@ -264,6 +293,7 @@ def bench_model(kiln, name, root, tmp, threads, rounds):
             o0 = ort_bench(sess, feeds, 3, 1)
             row["ort_ms"] = float(np.median([ort_bench(sess, feeds, runs_for(o0), 3) for _ in range(rounds)]))
     finally:
+        ort_release(sess)
         if os.path.exists(so):
             os.remove(so)
     return row
@@ -298,6 +328,7 @@ def bench_gemm(kiln, tmp, m, k, n, threads, rounds):
         row["error"] = one_line(str(e))
         o0 = ort_bench(sess, {"A": a}, 3, 1)
         row["ort_ms"] = ort_bench(sess, {"A": a}, runs_for(o0), 3)
+    ort_release(sess)
     return row
 
 
@@ -322,7 +353,9 @@ def write_doc(path, cmd, threads, rounds, rows, gemms, peak, total_s, load):
          f"- Method: {rounds} interleaved rounds per model (alternating which goes first); each round a "
          f"median over runs sized to ~{TARGET_S:g} s ({MIN_RUNS}..{MAX_RUNS} runs) after warm-up; the table "
          "shows the median of the round medians. kiln is timed by `kiln bench` (its own process, "
-         "inputs from the same .npy files), onnxruntime by `InferenceSession.run` from Python.",
+         "inputs from the same .npy files, in aligned buffers made once and run through `run_into`), "
+         "onnxruntime by `InferenceSession.run_with_iobinding` from Python (inputs and preallocated "
+         "outputs bound once): neither side allocates or copies tensors per run.",
          f"- Correctness: `kiln run` against onnxruntime (graph optimizations off) on the same inputs: "
          f"max |kiln - ort| / max |ort| over the outputs; MISMATCH above {TOL:g}.",
          "- Models: built by `scripts/bench_models.py` into target/bench-models (seeded random weights "

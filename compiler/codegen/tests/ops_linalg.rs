@@ -66,8 +66,13 @@ fn gemm_alpha_beta_transposes_and_c_shapes() {
 /// A batch folded into M, B with unit batch dims.
 #[test]
 fn matmul_tiled_remainders_and_k_blocks() {
-    let cases: [(&[usize], &[usize]); 9] = [
+    // M % 6 from 0 to 5 and N % 64 needing 1, 2 or 3 vectors cover the AVX-512 6x64 tile's
+    // remainders (and AVX2's 6x16).
+    let cases: [(&[usize], &[usize]); 12] = [
         (&[13, 300], &[300, 37]),
+        (&[9, 70], &[70, 100]),
+        (&[8, 33], &[33, 90]),
+        (&[10, 40], &[40, 113]),
         (&[7, 5], &[5, 40]),
         (&[1, 9], &[9, 64]),
         (&[6, 16], &[16, 16]),
