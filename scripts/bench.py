@@ -392,15 +392,18 @@ def write_doc(path, cmd, threads, rounds, rows, gemms, peak, total_s, load):
         top = ", ".join(f"{ops} {ms:.3g} ms ({100 * ms / total:.0f}%)" for ops, ms in r["profile"][:4])
         L.append(f"| {r['desc']} | {fmt_ms(total)} | {top} |")
     L += ["", "## How kiln runs these models", "",
-          "- f32 MatMul, Gemm and Conv run on one register-tiled GEMM kernel (MLIR `vector` dialect): 12x32 "
-          "accumulator tiles on AVX-512, 6x16 on AVX2, B packed into `[strip][k][NR]` panels per 256-deep block, "
-          "workgroups over column strips, row tiles or the batch. Constant weights are packed at compile time "
-          "into that layout, so a run reads them in place.",
+          "- f32 MatMul, Gemm and Conv run on one register-tiled GEMM kernel (MLIR `vector` dialect): 6x64 "
+          "accumulator tiles on AVX-512, 6x16 on AVX2, B packed into `[strip][k][NR]` panels per 256-deep block "
+          "and prefetched ahead of the FMAs, workgroups over column strips, row tiles or the batch. Constant "
+          "weights are packed at compile time into that layout, so a run reads them in place.",
           "- Attention (`Q K^T`, scale, mask, softmax, `P V`) is one `Attention` op (`fuse-attention` pass) run "
           "flash-attention style: per block of 4 query rows, blocks of keys with an online softmax, so the "
           "scores never reach memory (the seq-2048 attention core's arena is 6 MB instead of 409 MB).",
-          "- Convolutions with at least 256 output pixels (or 4 images) gather their patches with masked vector "
-          "gathers straight into the GEMM's packed panels, their weights packed at compile time; smaller ones "
+          "- Stride-1 convolutions run directly: `conv-pad-input` makes their padding a Pad, and the kernel reads "
+          "each (channel, tap) row of the patch matrix in place as the input plane shifted by the tap (columns "
+          "along the input's width, the few past the output's width dropped), weights packed at compile time, "
+          "the tile scattered to the output pixels. Strided ones with at least 256 output pixels gather their "
+          "patches with masked vector gathers straight into the GEMM's packed panels; smaller strided ones "
           "become `Im2Col` (a vectorized copy kernel) + GEMM (`conv-im2col`); pointwise ones are a GEMM over "
           "the input itself (`conv1x1-to-gemm`).",
           "- Elementwise chains after a product (bias, ReLU/SiLU/GELU, residual add, scale) run in the product's "
@@ -409,10 +412,9 @@ def write_doc(path, cmd, threads, rounds, rows, gemms, peak, total_s, load):
           "so Softmax, SiLU and GELU loops vectorize; Softmax's reductions are vectorized.",
           "- Intermediates live in one arena planned by liveness (reuse, in place for elementwise steps), "
           "allocated at the first run and reused.",
-          "- onnxruntime (ORT_ENABLE_ALL) runs CNNs in its NCHWc layout with direct-convolution kernels. On one "
-          "thread kiln's convolution GEMMs match them layer by layer (ResNet-50's 14x14 and 28x28 3x3 layers), "
-          "but they gain less from the second thread, and layers with few output pixels (7x7) waste part of "
-          "the last 32-column strip: that is where the CNNs lose.",
+          "- onnxruntime (ORT_ENABLE_ALL) runs CNNs in its NCHWc layout with direct-convolution kernels, every "
+          "layer without patch copies; kiln's strided convolutions still gather patches, and its pointwise ones "
+          "copy the activation into packed panels per workgroup.",
           ]
     L += ["", "## GEMM (single MatMul, B an initializer)", "",
           f"GFLOP/s = 2·M·N·K / median time; % of the measured fp32 FMA peak at {threads} threads ({pk:.1f} GFLOP/s).", "",

@@ -5,9 +5,10 @@
 //! between free reshapes. The patch matrix is written once by a vectorized copy kernel and the
 //! product runs on the tiled GEMM, instead of the direct convolution loops.
 //!
-//! Exact up to float summation order. f32 only (the dtype the tiled kernel serves). Pointwise
-//! convolutions with stride 1 and no padding are left to conv1x1-to-gemm (their im2col matrix
-//! is the input itself); grouped ones stay Conv (the codegen gathers their patches while packing).
+//! Exact up to float summation order. f32 only (the dtype the tiled kernel serves). Stride-1
+//! convolutions are left alone: the codegen runs them directly, reading each patch row in place
+//! (after conv-pad-input; pointwise ones become GEMMs in conv1x1-to-gemm); grouped ones stay Conv
+//! (the codegen gathers their patches while packing).
 //!
 //! Only small products are rewritten: fewer than [`MIN_IMAGES_TO_GATHER`] images of fewer than
 //! [`MIN_PIXELS_TO_GATHER`] output pixels. A larger Conv stays Conv, and the codegen gathers
@@ -48,6 +49,10 @@ impl Pass for ConvIm2Col {
                 && pads.iter().all(|p| *p == 0)
                 && dilations.iter().all(|d| *d == 1);
             if group != 1 || xt.dtype != DType::F32 || xt.rank() != 4 || pointwise_plain {
+                continue;
+            }
+            if crate::conv_pad_input::direct_candidate(graph, &graph.node(n).op, x) {
+                // Stride 1: the codegen's direct convolution reads the patches in place.
                 continue;
             }
             let out = ValueRef::new(n, 0);

@@ -11,6 +11,7 @@ pub mod const_conv;
 pub mod constant_fold;
 pub mod conv1x1_to_gemm;
 pub mod conv_im2col;
+pub mod conv_pad_input;
 pub mod cost;
 pub mod cse;
 pub mod dead_code;

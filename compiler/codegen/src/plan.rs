@@ -310,6 +310,8 @@ struct Prepack {
     k: usize,
     n: usize,
     trans: bool,
+    /// Packed A as one depth block (the direct convolution does not block its depth).
+    whole_depth: bool,
 }
 
 impl Prepack {
@@ -323,7 +325,7 @@ impl Prepack {
 
     /// As the left operand: `b` holds A, `n` is M.
     fn pack_a(&self, lanes: usize) -> Vec<f32> {
-        crate::lower::gemm_pack::pack_constant_a(lanes, &self.values(), self.n, self.k, self.trans)
+        crate::lower::gemm_pack::pack_constant_a(lanes, &self.values(), self.n, self.k, self.trans, self.whole_depth)
     }
 }
 
@@ -333,17 +335,19 @@ impl Prepack {
 /// with `n` = M).
 fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
     let node = graph.node(n);
-    if let Op::Conv { group: 1, .. } = &node.op {
+    if let Op::Conv { group: 1, strides, pads, .. } = &node.op {
         let w = graph.inputs_of(n)[1];
         let Op::Constant(t) = &graph.node(w.node).op else { return None };
         let s = t.shape();
-        let tiled = crate::lower::conv::takes_tiled(node.outputs[0].ty.dtype, s[0], 1);
+        let dt = node.outputs[0].ty.dtype;
+        let tiled = crate::lower::conv::takes_tiled(dt, s[0], 1);
         return (tiled && t.dtype() == DType::F32 && s.len() == 4).then(|| Prepack {
             b: t.clone(),
             input: 1,
             k: s[1..].iter().product(),
             n: s[0],
             trans: false,
+            whole_depth: crate::lower::conv_direct::applies(dt, strides, pads, 1),
         });
     }
     let Op::Gemm { trans_a, trans_b, .. } = &node.op else { return None };
@@ -364,6 +368,7 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
         k,
         n: m,
         trans: *trans_a,
+        whole_depth: false,
     })
 }
 
@@ -388,6 +393,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
                 k: bs[r - 2],
                 n: bs[r - 1],
                 trans: false,
+                whole_depth: false,
             })
         }
         Op::Gemm { trans_a, trans_b, .. } => {
@@ -399,6 +405,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
                 k,
                 n: nn,
                 trans: *trans_b,
+                whole_depth: false,
             })
         }
         _ => None,

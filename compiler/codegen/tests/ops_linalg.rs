@@ -406,7 +406,11 @@ fn tiled_products_for_an_avx2_target() {
             let k = g.add_constant("k", random(&mut Rng::new(29), f, &[6, 8, 3, 3]));
             let op = Op::Conv { strides: vec![1, 1], pads: vec![1; 4], dilations: vec![1, 1], group: 1 };
             let cv = node(g, op, &[x[3], k])[0];
-            vec![a, b, cv]
+            // Unpadded stride 1: the direct convolution.
+            let k2 = g.add_constant("k2", random(&mut Rng::new(30), f, &[7, 8, 3, 2]));
+            let op = Op::Conv { strides: vec![1, 1], pads: vec![0; 4], dilations: vec![1, 1], group: 1 };
+            let dv = node(g, op, &[x[3], k2])[0];
+            vec![a, b, cv, dv]
         },
     );
     let ins: Vec<_> = g.input_values().iter().map(|v| random(&mut rng, f, &g.value_type(*v).shape)).collect();
@@ -476,5 +480,69 @@ fn conv_constant_weights_gathered() {
             let want = 4 * kiln_codegen::lower::gemm_pack::packed_a_len(lanes, w[0], w[1] * w[2] * w[3]);
             assert!(l.meta.buffers.iter().any(|b| b.size_bytes == want), "{}: weights not packed", g.name);
         }
+    }
+}
+
+/// Unpadded stride-1 convolutions run directly, reading each patch row in place
+/// (`lower::conv_direct`): constant weights packed as one depth block, or weights computed at
+/// run time; one output strip or many (the column split), a partial last strip, M % 6 from 1
+/// to 4, dilation, a non-square kernel, a 1x1 kernel, five images (the image split), a Pad in
+/// front (as conv-pad-input writes it), and a residual Add + Relu epilogue over the pixels
+/// (which the strips' columns map onto with W - OW dropped per row).
+#[test]
+fn conv_direct_unpadded_stride1() {
+    let f = DType::F32;
+    let mut rng = Rng::new(33);
+    // (x, w, dilations, pad in front, weights constant)
+    let cases: [([usize; 4], [usize; 4], [usize; 2], usize, bool); 8] = [
+        ([1, 5, 19, 17], [14, 5, 3, 3], [1, 1], 0, true),
+        ([1, 32, 20, 22], [13, 32, 3, 3], [2, 2], 0, true),
+        ([5, 4, 9, 8], [7, 4, 3, 3], [1, 1], 1, true),
+        ([2, 3, 40, 41], [8, 3, 3, 5], [1, 1], 0, true),
+        ([1, 6, 7, 7], [64, 6, 1, 1], [1, 1], 0, true),
+        ([1, 9, 12, 10], [10, 9, 3, 3], [1, 1], 1, false),
+        ([1, 64, 7, 7], [66, 64, 3, 3], [1, 1], 1, true),
+        ([1, 2, 3, 30], [3, 2, 3, 3], [1, 1], 0, true),
+    ];
+    for (i, (x, w, dilations, pad, constant)) in cases.into_iter().enumerate() {
+        let wt = random(&mut rng, f, &w);
+        let bt = random(&mut rng, f, &[w[0]]);
+        let p = pad as i64;
+        let (xh, xw) = (x[2] + 2 * pad, x[3] + 2 * pad);
+        let (oh, ow) = (xh - (w[2] - 1) * dilations[0], xw - (w[3] - 1) * dilations[1]);
+        let y_shape = [x[0], w[0], oh, ow];
+        let conv = Op::Conv { strides: vec![1, 1], pads: vec![0; 4], dilations: dilations.to_vec(), group: 1 };
+        let mut ins = vec![ty(f, &x), ty(f, &y_shape)];
+        if !constant {
+            ins.push(ty(f, &w));
+        }
+        let g = build(&format!("conv_direct_{i}"), &ins, |g, xs| {
+            let xin = if pad > 0 {
+                let mode = kiln_ir::op::PadMode::Constant;
+                node(g, Op::Pad { pads: vec![0, 0, p, p, 0, 0, p, p], mode }, &[xs[0]])[0]
+            } else {
+                xs[0]
+            };
+            let wc = if constant { g.add_constant("w", wt.clone()) } else { xs[2] };
+            let bc = g.add_constant("b", bt.clone());
+            let y = node(g, conv.clone(), &[xin, wc, bc])[0];
+            let s = node(g, Op::Binary(kiln_ir::BinaryOp::Add), &[y, xs[1]])[0];
+            vec![node(g, Op::Unary(kiln_ir::UnaryOp::Relu), &[s])[0]]
+        });
+        let mut inputs = vec![random(&mut rng, f, &x), random(&mut rng, f, &y_shape)];
+        if !constant {
+            inputs.push(wt.clone());
+        }
+        let l = check_graph(&g, &inputs, 1e-5);
+        // Workgroups in order too: each epilogue must cover exactly its own strips' pixels.
+        let want = kiln_ir::interp::evaluate(&g, &inputs).unwrap();
+        assert_close(&format!("{} in order", g.name), &l.run_ordered(&inputs, &|m| m, false)[0], &want[0], 1e-5);
+        if constant {
+            let lanes = kiln_codegen::target::resolve("host").unwrap().f32_lanes();
+            let want = 4 * kiln_codegen::lower::gemm_pack::packed_a_len(lanes, w[0], w[1] * w[2] * w[3]);
+            assert!(l.meta.buffers.iter().any(|b| b.size_bytes == want), "{}: weights not packed", g.name);
+        }
+        let kernels: Vec<&str> = l.meta.kernels.iter().map(|k| k.name.as_str()).collect();
+        assert!(kernels.iter().any(|k| k.contains("conv_add_relu")), "{}: epilogue not fused: {kernels:?}", g.name);
     }
 }

@@ -30,6 +30,9 @@ pub fn lower(
     let ws = k.prepacked_a.clone().unwrap_or_else(|| w.shape.clone());
     let (m_total, cg, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
     let m_per_group = m_total / group.max(1);
+    if takes_tiled(dt, m_total, group) && super::conv_direct::applies(dt, strides, pads, group) {
+        return Ok(Some(direct(dilations, [m_total, cg, kh, kw], k, n_in, out)));
+    }
     if takes_tiled(dt, m_total, group) {
         let win = ConvWindow { strides, pads, dilations, groups: group.max(1), weights: [m_total, cg, kh, kw] };
         return Ok(Some(im2col(&win, k, n_in, out)));
@@ -120,4 +123,26 @@ fn im2col(win: &ConvWindow, k: &mut Kernel, n_in: usize, out: usize) -> Tiled {
     let p = Product { a, b, o, m: mg, n: pixels, k: depth, trans_a: false, a_packed, batch, bias };
     let region = gemm_tiled::emit(k, &p);
     Tiled { o: p.o, region }
+}
+
+/// An unpadded stride-1 one-group convolution, read in place ([`super::conv_direct`]).
+fn direct(dilations: &[usize], [m, cg, kh, kw]: [usize; 4], k: &mut Kernel, n_in: usize, out: usize) -> Tiled {
+    let (x, o) = (k.param(0), k.param(out));
+    let (images, oh, ow) = (o.shape[0], o.shape[2], o.shape[3]);
+    let a_packed = k.prepacked_a.is_some();
+    let a = if a_packed { k.param(1) } else { k.view(1, vec![m, cg * kh * kw]) };
+    let o = if images == 1 { k.view(out, vec![m, oh * ow]) } else { k.view(out, vec![images, m, oh * ow]) };
+    let bias = (n_in == 3).then(|| k.view(2, vec![m]));
+    let d = super::conv_direct::DirectConv {
+        x,
+        a,
+        a_packed,
+        o,
+        out_hw: [oh, ow],
+        bias,
+        m,
+        kernel: [kh, kw],
+        dilations: [dilations[0], dilations[1]],
+    };
+    super::conv_direct::emit(k, &d)
 }

@@ -147,7 +147,7 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
     let len: usize = ic.x.shape.iter().product();
     // 32-bit element offsets when the input allows (the common case: one vgatherdps per vector).
     let it = if len < i32::MAX as usize { "i32" } else { "i64" };
-    let v = IdxVec { ity: format!("vector<{}x{it}>", t.w), it };
+    let v = IdxVec::new(t.w, it);
     let flat = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![len] };
     kn.b.line(format!(
         "{} = memref.collapse_shape {} [[0, 1, 2, 3]] : {} into {}",
@@ -238,28 +238,33 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
     kn.b.end_for();
 }
 
-/// Integer vectors of the gather's offset type.
-struct IdxVec {
-    ity: String,
+/// Integer vectors of a gather's (or scatter's) offset type.
+pub(super) struct IdxVec {
+    pub ity: String,
     it: &'static str,
 }
 
 impl IdxVec {
-    fn splat_const(&self, kn: &mut Kernel, x: i64) -> String {
+    /// `w` lanes of `it` (`i32` or `i64`).
+    pub fn new(w: usize, it: &'static str) -> IdxVec {
+        IdxVec { ity: format!("vector<{w}x{it}>"), it }
+    }
+
+    pub fn splat_const(&self, kn: &mut Kernel, x: i64) -> String {
         kn.b.typed_const(&format!("dense<{x}>"), &self.ity)
     }
 
     /// An `index` value cast to the element type and broadcast.
-    fn splat(&self, kn: &mut Kernel, x: &str) -> String {
+    pub fn splat(&self, kn: &mut Kernel, x: &str) -> String {
         let s = kn.b.op(format!("arith.index_cast {x} : index to {}", self.it));
         kn.b.op(format!("vector.broadcast {s} : {} to {}", self.it, self.ity))
     }
 
-    fn bin(&self, kn: &mut Kernel, op: &str, a: &str, b: &str) -> String {
+    pub fn bin(&self, kn: &mut Kernel, op: &str, a: &str, b: &str) -> String {
         kn.b.op(format!("arith.{op} {a}, {b} : {}", self.ity))
     }
 
-    fn cmp(&self, kn: &mut Kernel, pred: &str, a: &str, b: &str) -> String {
+    pub fn cmp(&self, kn: &mut Kernel, pred: &str, a: &str, b: &str) -> String {
         kn.b.op(format!("arith.cmpi {pred}, {a}, {b} : {}", self.ity))
     }
 }
@@ -276,8 +281,13 @@ pub fn packed_a_len(lanes: usize, m: usize, k: usize) -> usize {
 /// leading dimension apart (which alias in the L1 cache when that is a multiple of 4 KiB, as
 /// convolution weights often are), and the row tiles of one depth block follow each other, so
 /// a workgroup walks its share of A front to back (the hardware prefetcher's best case).
-pub fn pack_constant_a(lanes: usize, a: &[f32], m: usize, k: usize, trans: bool) -> Vec<f32> {
-    let t = Tiles::new(lanes, k);
+///
+/// With `whole_depth` the depth is one block (`KC = K`), as the direct convolution reads it.
+pub fn pack_constant_a(lanes: usize, a: &[f32], m: usize, k: usize, trans: bool, whole_depth: bool) -> Vec<f32> {
+    let mut t = Tiles::new(lanes, k);
+    if whole_depth {
+        t.kc = k.max(1);
+    }
     let m_pad = m.div_ceil(t.mr) * t.mr;
     let mut out = vec![0.0f32; packed_a_len(lanes, m, k)];
     for (blk, pc) in (0..k).step_by(t.kc).enumerate() {

@@ -12,6 +12,7 @@ pub mod binary;
 pub mod cast;
 pub mod concat;
 pub mod conv;
+pub mod conv_direct;
 pub mod copy;
 pub mod cumsum;
 pub mod elementwise;

@@ -123,6 +123,11 @@ impl Loaded {
     /// Run with `nwg(max_workgroups)` workgroups per step, executed in reverse order (so a
     /// kernel relying on workgroup order would fail).
     pub fn run(&self, inputs: &[Tensor], nwg: &dyn Fn(u64) -> u64) -> Vec<Tensor> {
+        self.run_ordered(inputs, nwg, true)
+    }
+
+    /// [`Loaded::run`], the workgroups of each step in reverse order or in order.
+    pub fn run_ordered(&self, inputs: &[Tensor], nwg: &dyn Fn(u64) -> u64, reverse: bool) -> Vec<Tensor> {
         let m = &self.meta;
         assert_eq!(inputs.len(), m.inputs.len());
         let ins: Vec<AlignedBuf> = inputs.iter().map(|t| AlignedBuf::from_bytes(&t.to_le_bytes())).collect();
@@ -157,7 +162,8 @@ impl Loaded {
             let args: Vec<*mut u8> = st.buffers.iter().map(|b| ptrs[*b]).collect();
             let k: KernelFn = kernels[st.kernel];
             let n = nwg(st.max_workgroups).clamp(1, st.max_workgroups);
-            for wg in (0..n).rev() {
+            let order: Vec<u64> = if reverse { (0..n).rev().collect() } else { (0..n).collect() };
+            for wg in order {
                 unsafe { k(args.as_ptr(), wg as i64, n as i64) };
             }
         }

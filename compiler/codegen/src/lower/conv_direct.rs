@@ -1,0 +1,314 @@
+//! Direct convolution for unpadded stride-1 f32 Conv (conv-pad-input makes the padding an
+//! explicit Pad): the tiled product `y[img] = w @ X(x[img]) + b`, where row `(c, ky, kx)` of the
+//! patch matrix `X` is the input plane `c` shifted by the tap, read in place. No im2col matrix
+//! is gathered, packed or written.
+//!
+//! The columns are the input-width positions `q = oy * W + ox` (`ox < W`, not `OW`): then
+//! `X[(c, ky, kx), q] = x[c * H * W + q + ky * dh * W + kx * dw]`, contiguous along `q`, so every
+//! B vector is one plain load. The `W - OW` columns per row past the output's width are computed
+//! and dropped (a few % of the work on small images, against a gather per element). Columns
+//! stop at `N' = (OH - 1) * W + OW`, the last one that holds an output pixel; then every column
+//! reads inside its plane. The accumulator tile is stored with a masked `vector.scatter` to
+//! pixel `p = oy * OW + ox`, once per tile (the depth is not blocked: A arrives packed at
+//! compile time as one block of `[M/MR][K][MR]` micro-panels).
+//!
+//! Workgroups split the images (four or more), else the column strips, else the row tiles;
+//! none packs anything, so a split by rows costs no repeated work and runs four per thread.
+
+use super::gemm_pack::IdxVec;
+use super::gemm_tiled::{vload, Region, Tiled, Tiles};
+use crate::emit::{Kernel, Mem};
+use kiln_ir::DType;
+
+/// Partition the images when there are at least this many.
+const MIN_IMAGES_TO_SPLIT: usize = 4;
+/// Partition column strips when there are at least this many, else row tiles.
+const MIN_STRIPS_TO_SPLIT: usize = 8;
+/// Channels ahead that the tile prefetches its input rows.
+const PREFETCH_CHANNELS: usize = 2;
+
+/// An unpadded stride-1 convolution: `x [images, C, H, W]`, weights `a` (`[M, C*kH*kW]`, or 1-D
+/// when packed at compile time), output `o` viewed `[M, OH*OW]` (`[images, M, OH*OW]` for several
+/// images) of an `out_hw` image.
+pub struct DirectConv {
+    pub x: Mem,
+    pub a: Mem,
+    pub a_packed: bool,
+    pub o: Mem,
+    pub out_hw: [usize; 2],
+    pub bias: Option<Mem>,
+    pub m: usize,
+    pub kernel: [usize; 2],
+    pub dilations: [usize; 2],
+}
+
+/// Whether a Conv runs directly: f32, one group, every stride 1 and no padding.
+pub fn applies(dt: DType, strides: &[usize], pads: &[usize], group: usize) -> bool {
+    dt == DType::F32 && group == 1 && strides.iter().all(|s| *s == 1) && pads.iter().all(|p| *p == 0)
+}
+
+/// The geometry every part of the kernel reads.
+struct Geo {
+    c: usize,
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+    /// Depth `C * kH * kW`.
+    k: usize,
+    /// Columns `N' = (OH - 1) * W + OW`.
+    np: usize,
+}
+
+/// Emit this workgroup's share; returns the output view and the rectangle it wrote (pixels as
+/// columns), for a fused epilogue.
+pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
+    let (images, c, h, w) = (d.x.shape[0], d.x.shape[1], d.x.shape[2], d.x.shape[3]);
+    let [oh, ow] = d.out_hw;
+    let k = c * d.kernel[0] * d.kernel[1];
+    let g = Geo { c, h, w, oh, ow, k, np: (oh - 1) * w + ow };
+    let mut t = Tiles::new(kn.f32_lanes, k);
+    t.kc = k;
+    let (mt, ns) = (d.m.div_ceil(t.mr), g.np.div_ceil(t.nr));
+    let zero = kn.b.idx(0);
+    let ([b0, b1], [t0, t1], [s0, s1]) = if images >= MIN_IMAGES_TO_SPLIT {
+        let (b0, b1) = kn.partition(images);
+        ([b0, b1], [zero.clone(), kn.b.idx(mt as i64)], [zero.clone(), kn.b.idx(ns as i64)])
+    } else {
+        let all_b = kn.b.idx(images as i64);
+        if ns >= MIN_STRIPS_TO_SPLIT || mt == 1 {
+            let (s0, s1) = kn.partition(ns);
+            ([zero.clone(), all_b], [zero.clone(), kn.b.idx(mt as i64)], [s0, s1])
+        } else {
+            let (t0, t1) = kn.partition(mt);
+            ([zero.clone(), all_b], [t0, t1], [zero.clone(), kn.b.idx(ns as i64)])
+        }
+    };
+    let region = region(kn, d, &t, &g, [&b0, &b1, &t0, &t1, &s0, &s1]);
+
+    let flat = |kn: &mut Kernel, m: &Mem| {
+        let len: usize = m.shape.iter().product();
+        let f = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![len] };
+        let dims: Vec<String> = (0..m.rank()).map(|i| i.to_string()).collect();
+        kn.b.line(format!(
+            "{} = memref.collapse_shape {} [[{}]] : {} into {}",
+            f.name,
+            m.name,
+            dims.join(", "),
+            m.memref_ty(),
+            f.memref_ty()
+        ));
+        f
+    };
+    let (xf, of) = (flat(kn, &d.x), flat(kn, &d.o));
+    let bi = kn.b.for_(&b0, &b1);
+    let x_img = kn.b.affine(&bi, (c * h * w) as i64, 0);
+    let o_img = kn.b.affine(&bi, (d.m * oh * ow) as i64, 0);
+    let s = kn.b.for_(&s0, &s1);
+    let j0 = kn.b.affine(&s, t.nr as i64, 0);
+    let full = kn.b.affine(&j0, 1, t.nr as i64);
+    let npv = kn.b.idx(g.np as i64);
+    let full = kn.b.icmp("sle", &full, &npv);
+    let strip = Strip { x: &xf, o: &of, x_img: &x_img, o_img: &o_img, j0: &j0 };
+    if g.np.is_multiple_of(t.nr) {
+        row_tiles(kn, d, &t, &g, &strip, (&t0, &t1), false);
+    } else {
+        kn.b.if_(&full);
+        row_tiles(kn, d, &t, &g, &strip, (&t0, &t1), false);
+        kn.b.else_();
+        row_tiles(kn, d, &t, &g, &strip, (&t0, &t1), true);
+        kn.b.end_if();
+    }
+    kn.b.end_for();
+    kn.b.end_for();
+    Tiled { o: d.o.clone(), region }
+}
+
+/// The output rectangle: images `[b0, b1)`, rows `[t0*MR, min(t1*MR, M))`, and the pixels of
+/// columns `[s0*NR, min(s1*NR, N'))`: column `q` is pixel `(q / W) * OW + min(q % W, OW)`.
+fn region(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, [b0, b1, t0, t1, s0, s1]: [&String; 6]) -> Region {
+    let m = kn.b.idx(d.m as i64);
+    let r0 = kn.b.affine(t0, t.mr as i64, 0);
+    let r1a = kn.b.affine(t1, t.mr as i64, 0);
+    let r1 = kn.b.imin(&r1a, &m);
+    let np = kn.b.idx(g.np as i64);
+    let pixel = |kn: &mut Kernel, s: &str| {
+        let q = kn.b.affine(s, t.nr as i64, 0);
+        let q = kn.b.imin(&q, &np);
+        let wv = kn.b.idx(g.w as i64);
+        let oy = kn.b.op(format!("arith.divui {q}, {wv} : index"));
+        let ox = kn.b.op(format!("arith.remui {q}, {wv} : index"));
+        let owv = kn.b.idx(g.ow as i64);
+        let ox = kn.b.imin(&ox, &owv);
+        let p = kn.b.affine(&oy, g.ow as i64, 0);
+        kn.b.iadd(&p, &ox)
+    };
+    let c0 = pixel(kn, s0);
+    let c1 = pixel(kn, s1);
+    Region { b0: b0.clone(), b1: b1.clone(), r0, r1, c0, c1 }
+}
+
+/// One column strip's operands: the flat input and output, this image's offsets into them, the
+/// strip's first column.
+struct Strip<'a> {
+    x: &'a Mem,
+    o: &'a Mem,
+    x_img: &'a str,
+    o_img: &'a str,
+    j0: &'a str,
+}
+
+/// Per vector of the strip: the pixel each column lands on, and whether it holds one (`q < N'`
+/// and `q % W < OW`).
+fn columns(kn: &mut Kernel, t: &Tiles, g: &Geo, j0: &str, nv: usize) -> Vec<(String, String)> {
+    let v = IdxVec::new(t.w, "i32");
+    let lanes: Vec<String> = (0..t.w).map(|i| i.to_string()).collect();
+    let iota = kn.b.typed_const(&format!("dense<[{}]>", lanes.join(", ")), &v.ity);
+    let (npv, wv, owv) =
+        (v.splat_const(kn, g.np as i64), v.splat_const(kn, g.w as i64), v.splat_const(kn, g.ow as i64));
+    (0..nv)
+        .map(|i| {
+            let col = kn.b.affine(j0, 1, (i * t.w) as i64);
+            let cv = v.splat(kn, &col);
+            let q = v.bin(kn, "addi", &cv, &iota);
+            let oy = v.bin(kn, "divui", &q, &wv);
+            let ox = v.bin(kn, "remui", &q, &wv);
+            let in_n = v.cmp(kn, "slt", &q, &npv);
+            let in_w = v.cmp(kn, "slt", &ox, &owv);
+            let valid = kn.b.op(format!("arith.andi {in_n}, {in_w} : {}", t.mty));
+            let p = v.bin(kn, "muli", &oy, &owv);
+            let p = v.bin(kn, "addi", &p, &ox);
+            (p, valid)
+        })
+        .collect()
+}
+
+/// The full `MR`-row tiles of `[t0, t1)`, then the `M % MR`-row tile if this range holds it.
+fn row_tiles(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, s: &Strip, (t0, t1): (&str, &str), masked: bool) {
+    // The last, partial strip computes only the vectors that hold columns.
+    let nv = if masked { (g.np % t.nr).div_ceil(t.w) } else { t.nv };
+    let cols = columns(kn, t, g, s.j0, nv);
+    let mt_full = d.m / t.mr;
+    let full = kn.b.idx(mt_full as i64);
+    let tf = kn.b.imin(t1, &full);
+    let ti = kn.b.for_(t0, &tf);
+    let i0 = kn.b.affine(&ti, t.mr as i64, 0);
+    micro_tile(kn, d, t, g, s, &cols, &i0, t.mr, masked);
+    kn.b.end_for();
+    let rem = d.m % t.mr;
+    if rem > 0 {
+        let has = kn.b.icmp("sgt", t1, &full);
+        kn.b.if_(&has);
+        let i0 = kn.b.idx((mt_full * t.mr) as i64);
+        micro_tile(kn, d, t, g, s, &cols, &i0, rem, masked);
+        kn.b.end_if();
+    }
+}
+
+/// The `mr x NR` accumulator tile at rows `i0..`: start from the bias (or zero), run over every
+/// (channel, tap row) with the taps along the width unrolled, scatter to the output pixels.
+#[allow(clippy::too_many_arguments)]
+fn micro_tile(
+    kn: &mut Kernel,
+    d: &DirectConv,
+    t: &Tiles,
+    g: &Geo,
+    s: &Strip,
+    cols: &[(String, String)],
+    i0: &str,
+    mr: usize,
+    masked: bool,
+) {
+    let nv = cols.len();
+    let [kh, kw] = d.kernel;
+    let [dh, dw] = d.dilations;
+    let rows: Vec<String> = (0..mr).map(|r| kn.b.affine(i0, 1, r as i64)).collect();
+    let zv = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
+    let mut inits = Vec::new();
+    for row in &rows {
+        let init = match &d.bias {
+            Some(b) => {
+                let x = kn.b.load(b, std::slice::from_ref(row));
+                kn.b.op(format!("vector.broadcast {x} : f32 to {}", t.vty))
+            }
+            None => zv.clone(),
+        };
+        inits.extend((0..nv).map(|_| (init.clone(), t.vty.clone())));
+    }
+    let zero = kn.b.idx(0);
+    let rows_total = kn.b.idx((g.c * kh) as i64);
+    let l = kn.b.for_iter(&zero, &rows_total, &inits);
+    // Row `r` of (channel, ky): its input row starts at x_img + c*H*W + ky*dh*W (+ the strip).
+    let khv = kn.b.idx(kh as i64);
+    let ch = kn.b.op(format!("arith.divui {}, {khv} : index", l.iv));
+    let ky = kn.b.op(format!("arith.remui {}, {khv} : index", l.iv));
+    let xo = kn.b.affine(&ch, (g.h * g.w) as i64, 0);
+    let xo = kn.b.iadd(&xo, s.x_img);
+    let yo = kn.b.affine(&ky, (dh * g.w) as i64, 0);
+    let xo = kn.b.iadd(&xo, &yo);
+    let xo = kn.b.iadd(&xo, s.j0);
+    // Prefetch the same rows PREFETCH_CHANNELS channels ahead (reads nothing past the input).
+    for v in 0..nv {
+        let o = kn.b.affine(&xo, 1, (PREFETCH_CHANNELS * g.h * g.w + v * t.w) as i64);
+        kn.b.line(format!("memref.prefetch {}[{o}], read, locality<3>, data : {}", s.x.name, s.x.memref_ty()));
+    }
+    // Packed A: tile `i0 / MR` starts at `i0 * K`; depth step `r * kW + kx` at `(r*kW + kx) * MR`.
+    let a_row0 = if d.a_packed {
+        let tile0 = kn.b.affine(i0, g.k as i64, 0);
+        let step = kn.b.affine(&l.iv, (kw * t.mr) as i64, 0);
+        Some(kn.b.iadd(&tile0, &step))
+    } else {
+        None
+    };
+    let kk0 = kn.b.affine(&l.iv, kw as i64, 0);
+    let mut accs: Vec<String> = l.accs.clone();
+    for kx in 0..kw {
+        let bv: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(v, (_, valid))| {
+                let o = kn.b.affine(&xo, 1, (kx * dw + v * t.w) as i64);
+                // A full strip reads inside the input for every lane (columns stop at N'); only
+                // the last one masks its columns past N'.
+                vload(kn, t, s.x, &[o], masked.then_some(valid))
+            })
+            .collect();
+        let mut next = Vec::with_capacity(accs.len());
+        for (r, row) in rows.iter().enumerate() {
+            let a = match &a_row0 {
+                Some(base) => {
+                    let off = kn.b.affine(base, 1, (kx * t.mr + r) as i64);
+                    kn.b.load(&d.a, &[off])
+                }
+                None => {
+                    let kk = kn.b.affine(&kk0, 1, kx as i64);
+                    kn.b.load(&d.a, &[row.clone(), kk])
+                }
+            };
+            let ab = kn.b.op(format!("vector.broadcast {a} : f32 to {}", t.vty));
+            for (v, b) in bv.iter().enumerate() {
+                let acc = &accs[nv * r + v];
+                next.push(kn.b.op(format!("vector.fma {ab}, {b}, {acc} : {}", t.vty)));
+            }
+        }
+        accs = next;
+    }
+    let res = kn.b.end_for_iter(l, &accs);
+    let plane = kn.b.idx((g.oh * g.ow) as i64);
+    let v = IdxVec::new(t.w, "i32");
+    for (r, row) in rows.iter().enumerate() {
+        let base = kn.b.imul(row, &plane);
+        let base = kn.b.iadd(&base, s.o_img);
+        for (vi, (p, valid)) in cols.iter().enumerate() {
+            kn.b.line(format!(
+                "vector.scatter {}[{base}][{p}], {valid}, {} : {}, {}, {}, {}",
+                s.o.name,
+                res[nv * r + vi],
+                s.o.memref_ty(),
+                v.ity,
+                t.mty,
+                t.vty
+            ));
+        }
+    }
+}
