@@ -5,8 +5,8 @@
 //!
 //! Blocking (BLIS-like, sized for the target's vector width `W`):
 //! - the workgroup grid partitions the batch when it is large, else the `N / NR` column strips
-//!   (or the `M / MR` row tiles when there are few strips), so each workgroup owns whole
-//!   matrices or a rectangle of each;
+//!   (or the `M / MR` row tiles when there are few strips, or when B is packed at compile time
+//!   and no larger than A), so each workgroup owns whole matrices or a rectangle of each;
 //! - per block of `NC` columns and `KC` depth, the workgroup packs its slice of B into a
 //!   zero-padded `[strip][k][NR]` panel (contiguous vector loads, no cache-set conflicts);
 //! - an `MR x NR` accumulator tile (MR rows x NV vectors: 6x16 on AVX2, 6x64 on AVX-512) runs over the `KC` block with
@@ -173,14 +173,19 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
         ([b0, b1], [zero.clone(), all_t], [zero.clone(), all_s])
     } else {
         let all_b = kn.b.idx(p.batch as i64);
-        if ns >= MIN_STRIPS_TO_SPLIT || mt == 1 {
+        // With B packed at compile time a split by rows repeats no packing; each workgroup then
+        // reads all of B instead of all of A, the cheaper one when B is no larger (M >= N).
+        let prepacked = matches!(p.b, BSource::Packed { .. });
+        let rows_cheaper = prepacked && p.m >= p.n && mt >= MIN_STRIPS_TO_SPLIT;
+        if (ns >= MIN_STRIPS_TO_SPLIT || mt == 1) && !rows_cheaper {
             let (s0, s1) = kn.partition(ns);
             ([zero.clone(), all_b], [zero.clone(), all_t], [s0, s1])
         } else {
-            // Split by row tiles, every workgroup packs all of B: more workgroups than threads
-            // would repeat that (measured: ResNet-50's 7x7 and 14x14 layers gain, while the
-            // column-split ones lose to the imbalance of one workgroup per thread).
-            kn.one_workgroup_per_thread = true;
+            // Split by row tiles. Unless B was packed at compile time every workgroup packs all
+            // of B: more workgroups than threads would repeat that (measured: ResNet-50's 7x7 and
+            // 14x14 layers gain, while the column-split ones lose to the imbalance of one
+            // workgroup per thread).
+            kn.one_workgroup_per_thread = !prepacked;
             let (t0, t1) = kn.partition(mt);
             ([zero.clone(), all_b], [t0, t1], [zero.clone(), all_s])
         }
