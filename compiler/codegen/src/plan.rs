@@ -347,7 +347,7 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
             k: s[1..].iter().product(),
             n: s[0],
             trans: false,
-            whole_depth: crate::lower::conv_direct::applies(dt, strides, pads, 1),
+            whole_depth: crate::lower::conv_direct::applies(dt, strides, pads, 1, &node.outputs[0].ty.shape),
         });
     }
     let Op::Gemm { trans_a, trans_b, .. } = &node.op else { return None };

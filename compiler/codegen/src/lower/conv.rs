@@ -30,7 +30,7 @@ pub fn lower(
     let ws = k.prepacked_a.clone().unwrap_or_else(|| w.shape.clone());
     let (m_total, cg, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
     let m_per_group = m_total / group.max(1);
-    if takes_tiled(dt, m_total, group) && super::conv_direct::applies(dt, strides, pads, group) {
+    if takes_tiled(dt, m_total, group) && super::conv_direct::applies(dt, strides, pads, group, &o.shape) {
         return Ok(Some(direct(dilations, [m_total, cg, kh, kw], k, n_in, out)));
     }
     if takes_tiled(dt, m_total, group) {

@@ -9,14 +9,14 @@
 //! and dropped (a few % of the work on small images, against a gather per element). Columns
 //! stop at `N' = (OH - 1) * W + OW`, the last one that holds an output pixel; then every column
 //! reads inside its plane. The accumulator tile is stored with a masked `vector.scatter` to
-//! pixel `p = oy * OW + ox`, once per tile (the depth is not blocked: A arrives packed at
+//! pixel `p = oy * OW + ox` (a plain store when the kernel is one wide: then `q = p`), once per tile (the depth is not blocked: A arrives packed at
 //! compile time as one block of `[M/MR][K][MR]` micro-panels).
 //!
 //! Workgroups split the images (four or more), else the column strips, else the row tiles;
 //! none packs anything, so a split by rows costs no repeated work and runs four per thread.
 
 use super::gemm_pack::IdxVec;
-use super::gemm_tiled::{vload, Region, Tiled, Tiles};
+use super::gemm_tiled::{vload, vstore, Region, Tiled, Tiles};
 use crate::emit::{Kernel, Mem};
 use kiln_ir::DType;
 
@@ -42,9 +42,15 @@ pub struct DirectConv {
     pub dilations: [usize; 2],
 }
 
-/// Whether a Conv runs directly: f32, one group, every stride 1 and no padding.
-pub fn applies(dt: DType, strides: &[usize], pads: &[usize], group: usize) -> bool {
-    dt == DType::F32 && group == 1 && strides.iter().all(|s| *s == 1) && pads.iter().all(|p| *p == 0)
+/// Whether a Conv with output shape `out` runs directly: f32, one group, every stride 1, no
+/// padding, a nonempty output.
+pub fn applies(dt: DType, strides: &[usize], pads: &[usize], group: usize, out: &[usize]) -> bool {
+    dt == DType::F32
+        && group == 1
+        && strides.iter().all(|s| *s == 1)
+        && pads.iter().all(|p| *p == 0)
+        && out.len() == 4
+        && out.iter().all(|d| *d > 0)
 }
 
 /// The geometry every part of the kernel reads.
@@ -300,6 +306,13 @@ fn micro_tile(
         let base = kn.b.imul(row, &plane);
         let base = kn.b.iadd(&base, s.o_img);
         for (vi, (p, valid)) in cols.iter().enumerate() {
+            if g.w == g.ow {
+                // No dropped columns (a kernel one wide): column q is pixel q, a plain store.
+                let at = kn.b.iadd(&base, s.j0);
+                let at = kn.b.affine(&at, 1, (vi * t.w) as i64);
+                vstore(kn, t, &res[nv * r + vi], s.o, &[at], masked.then_some(valid));
+                continue;
+            }
             kn.b.line(format!(
                 "vector.scatter {}[{base}][{p}], {valid}, {} : {}, {}, {}, {}",
                 s.o.name,
