@@ -11,6 +11,14 @@
 //!   between them get no buffer.
 //! - Intermediates get arena slots by liveness: a slot is taken at its producer's step and freed
 //!   after its last reader's step; first-fit reuse, offsets multiples of `BUFFER_ALIGN`.
+//! - A Concat whose inputs are each one contiguous block of its output (every dim before the
+//!   axis is 1) and whose output is an intermediate runs no kernel of its own: an input computed
+//!   by a step (directly or through aliasing Reshapes), read only by the Concat and not a graph
+//!   output, is written by its producer straight into its block of the Concat's slot (an alias
+//!   buffer at the block's offset); the other inputs are copied into their blocks by copy steps
+//!   where the Concat was. The slot is taken at the first producer's step. Needs at least one
+//!   input written in place, and every block on a `BUFFER_ALIGN` boundary (the ABI's pointer
+//!   alignment).
 
 use crate::error::{CodegenError, Result};
 use kiln_abi::{align_up, Buffer, BufferKind, TensorSig};
@@ -101,13 +109,41 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
             copies.push((o.value, b));
         }
     }
-    for n in graph.topo_order()? {
+    let order = graph.topo_order()?;
+    let concats = concat_blocks(graph, &order, &absorbed);
+    let into: HashMap<ValueRef, (NodeIndex, usize)> = concats
+        .iter()
+        .flat_map(|(c, blocks)| blocks.iter().filter_map(move |b| b.writer.map(|w| (w, (*c, b.offset)))))
+        .collect();
+    for n in order {
         if absorbed.contains(&n) {
             continue;
         }
         let node = graph.node(n);
         match &node.op {
             Op::Input { .. } => {}
+            // Its producers wrote their blocks in place (`concat_blocks`), the first opened its
+            // slot; the other blocks are copied in here.
+            Op::Concat { .. } if concats.contains_key(&n) => {
+                let parent = p.val_buf[&ValueRef::new(n, 0)];
+                for b in concats[&n].iter().filter(|b| b.writer.is_none()) {
+                    let src = p.buf_of(graph, b.value)?;
+                    let ty = graph.value_type(b.value);
+                    let dst = p.push(BufferKind::Intermediate { offset: 0 }, ty.size_bytes());
+                    p.alias.insert(dst, (parent, b.offset, p.steps.len()));
+                    p.steps.push(PlannedStep {
+                        kind: StepKind::Copy,
+                        op_name: "Copy".into(),
+                        value_name: graph.value_name(b.value).to_string(),
+                        buffers: vec![src, dst],
+                        n_in: 1,
+                        params: vec![(ty.dtype, ty.shape.clone()), (ty.dtype, ty.shape.clone())],
+                        in_place: None,
+                        prepacked_b: false,
+                        prepacked_a: None,
+                    });
+                }
+            }
             // Constant buffers are made when a step first reads them (`buf_of`), so a weight
             // read only packed (`prepacked_b`) is not stored twice.
             Op::Constant(_) => {}
@@ -149,9 +185,27 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                 }
                 for (port, info) in node.outputs.iter().enumerate() {
                     let v = ValueRef::new(n, port);
-                    let b = match claimed.get(&v) {
-                        Some(b) => *b,
-                        None => {
+                    let b = match (claimed.get(&v), into.get(&v)) {
+                        (Some(b), _) => *b,
+                        (None, Some(&(concat, offset))) => {
+                            // A block of a Concat's output: the Concat's slot, taken at the first
+                            // producer's step.
+                            let out = ValueRef::new(concat, 0);
+                            let parent = match p.val_buf.get(&out) {
+                                Some(b) => *b,
+                                None => {
+                                    let size = graph.value_type(out).size_bytes();
+                                    let b = p.push(BufferKind::Intermediate { offset: 0 }, size);
+                                    p.val_buf.insert(out, b);
+                                    p.def_step.insert(b, p.steps.len());
+                                    b
+                                }
+                            };
+                            let b = p.push(BufferKind::Intermediate { offset: 0 }, info.ty.size_bytes());
+                            p.alias.insert(b, (parent, offset, p.steps.len()));
+                            b
+                        }
+                        (None, None) => {
                             let b = p.push(BufferKind::Intermediate { offset: 0 }, info.ty.size_bytes());
                             p.def_step.insert(b, p.steps.len());
                             b
@@ -229,6 +283,9 @@ struct Planner {
     buffers: Vec<Buffer>,
     val_buf: HashMap<ValueRef, usize>,
     def_step: HashMap<usize, usize>,
+    /// Buffers that are a block of another intermediate: (that buffer, byte offset, the step
+    /// that writes the block).
+    alias: HashMap<usize, (usize, usize, usize)>,
     steps: Vec<PlannedStep>,
     constants: Vec<Arc<Tensor>>,
     arena_bytes: usize,
@@ -267,13 +324,24 @@ impl Planner {
                 }
             }
         }
+        // A Concat slot lives at least until its last block is written.
+        for &(parent, _, step) in self.alias.values() {
+            if let Some(l) = last_use.get_mut(&parent) {
+                *l = (*l).max(step);
+            }
+        }
         let mut live: Vec<(usize, usize, usize)> = Vec::new(); // (offset, size, buffer)
+        let mut defs: Vec<(usize, usize)> = self.def_step.iter().map(|(b, s)| (*s, *b)).collect();
+        defs.sort();
         for s in 0..self.steps.len() {
             let n_in = self.steps[s].n_in;
-            for &b in &self.steps[s].buffers[n_in..] {
-                if self.def_step.get(&b) != Some(&s) {
-                    continue;
-                }
+            // The step's outputs, then any Concat slot its aliased output opened.
+            let mut here: Vec<usize> =
+                self.steps[s].buffers[n_in..].iter().copied().filter(|b| self.def_step.get(b) == Some(&s)).collect();
+            let opened: Vec<usize> =
+                defs.iter().filter(|(d, b)| *d == s && !here.contains(b)).map(|(_, b)| *b).collect();
+            here.extend(opened);
+            for b in here {
                 let size = align_up(self.buffers[b].size_bytes);
                 let reuse = self.steps[s]
                     .in_place
@@ -299,6 +367,74 @@ impl Planner {
             }
             live.retain(|(_, _, b)| last_use.get(b).is_none_or(|l| *l > s));
         }
+        for (&b, &(parent, at, _)) in &self.alias {
+            if let BufferKind::Intermediate { offset } = self.buffers[parent].kind {
+                self.buffers[b].kind = BufferKind::Intermediate { offset: offset + at };
+            }
+        }
+    }
+}
+
+/// One input of an elided Concat: the value, its block's byte offset in the output, and the
+/// value whose producer writes the block in place (the input itself or what an aliasing
+/// Reshape chain reads), when there is one; otherwise a copy step fills the block.
+struct Block {
+    value: ValueRef,
+    offset: usize,
+    writer: Option<ValueRef>,
+}
+
+/// The Concats whose blocks are written in place (see the module doc), with their blocks.
+fn concat_blocks(graph: &Graph, order: &[NodeIndex], absorbed: &HashSet<NodeIndex>) -> HashMap<NodeIndex, Vec<Block>> {
+    let mut out = HashMap::new();
+    let mut taken: HashSet<ValueRef> = HashSet::new();
+    for &n in order {
+        let Op::Concat { axis } = graph.node(n).op else { continue };
+        let oty = &graph.node(n).outputs[0].ty;
+        if graph.is_graph_output(ValueRef::new(n, 0)) || oty.shape[..axis.min(oty.shape.len())].iter().any(|d| *d != 1)
+        {
+            continue;
+        }
+        let ins = graph.inputs_of(n);
+        let mut blocks = Vec::new();
+        let mut at = 0;
+        let mut aligned = true;
+        for (i, v) in ins.iter().enumerate() {
+            aligned &= at % kiln_abi::BUFFER_ALIGN == 0;
+            let once = graph.users_of(*v).len() == 1 && !ins[..i].contains(v) && !graph.is_graph_output(*v);
+            let writer = once.then(|| in_place_writer(graph, *v, absorbed)).flatten().filter(|w| !taken.contains(w));
+            if let Some(w) = writer {
+                taken.insert(w);
+            }
+            blocks.push(Block { value: *v, offset: at, writer });
+            at += graph.value_type(*v).size_bytes();
+        }
+        if aligned && blocks.iter().any(|b| b.writer.is_some()) {
+            out.insert(n, blocks);
+        } else {
+            for b in &blocks {
+                if let Some(w) = b.writer {
+                    taken.remove(&w);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The value whose step can write `v` in place: `v` when a step of its own computes it, or
+/// through an aliasing Reshape (not a graph output) whose input is read only by it.
+fn in_place_writer(graph: &Graph, v: ValueRef, absorbed: &HashSet<NodeIndex>) -> Option<ValueRef> {
+    let node = graph.node(v.node);
+    match node.op {
+        Op::Input { .. } | Op::Constant(_) => None,
+        Op::Reshape { .. } => {
+            let src = graph.inputs_of(v.node)[0];
+            let once = graph.users_of(src).len() == 1 && !graph.is_graph_output(src);
+            once.then(|| in_place_writer(graph, src, absorbed)).flatten()
+        }
+        // A fused chain's inner values have no buffer; its last node is a step.
+        _ => (!absorbed.contains(&v.node)).then_some(v),
     }
 }
 

@@ -153,3 +153,57 @@ fn invalid_graph_is_rejected_with_one_line() {
     let e = kiln_codegen::compile(&g, &CodegenOptions::default(), kiln_codegen::Emit::So).unwrap_err().to_string();
     assert!(!e.contains('\n') && e.contains("z"), "{e}");
 }
+
+/// Concats whose blocks are contiguous in their output run no kernel: a producer read only by
+/// the Concat writes its block in place (also through an aliasing Reshape), an input read
+/// elsewhere too is copied into its block; a Concat along an inner dim, one with a block off the
+/// 64-byte alignment and one that is a graph output keep their kernel.
+#[test]
+fn concat_blocks_are_written_in_place() {
+    let f = DType::F32;
+    let g = build("concats", &[ty(f, &[1, 4, 5, 8]), ty(f, &[1, 3])], |g, x| {
+        let a = node(g, Op::Unary(UnaryOp::Relu), &[x[0]])[0];
+        let b = node(g, Op::Unary(UnaryOp::Neg), &[x[0]])[0];
+        let e = node(g, Op::Unary(UnaryOp::Exp), &[x[0]])[0];
+        let c = node(g, Op::Reshape { shape: vec![1, 160] }, &[e])[0];
+        let c = node(g, Op::Reshape { shape: vec![1, 4, 5, 8] }, &[c])[0];
+        let cat = node(g, Op::Concat { axis: 1 }, &[a, b, c])[0];
+        let y = node(g, Op::Unary(UnaryOp::Tanh), &[cat])[0];
+        let b2 = node(g, Op::Binary(BinaryOp::Mul), &[b, b])[0];
+        // Along an inner dim: blocks interleave, so it stays a kernel.
+        let s = node(g, Op::Unary(UnaryOp::Sigmoid), &[x[0]])[0];
+        let t = node(g, Op::Unary(UnaryOp::Abs), &[x[0]])[0];
+        let inner = node(g, Op::Concat { axis: 2 }, &[s, t])[0];
+        let inner = node(g, Op::Unary(UnaryOp::Neg), &[inner])[0];
+        // 12-byte blocks: off the alignment.
+        let u = node(g, Op::Unary(UnaryOp::Neg), &[x[1]])[0];
+        let v = node(g, Op::Unary(UnaryOp::Exp), &[x[1]])[0];
+        let small = node(g, Op::Concat { axis: 1 }, &[u, v])[0];
+        let small = node(g, Op::Unary(UnaryOp::Tanh), &[small])[0];
+        // A graph output.
+        let w = node(g, Op::Unary(UnaryOp::Sqrt), &[x[0]])[0];
+        let z = node(g, Op::Unary(UnaryOp::Exp), &[x[0]])[0];
+        let out = node(g, Op::Concat { axis: 1 }, &[w, z])[0];
+        vec![y, b2, inner, small, out]
+    });
+    let p = plan(&g).unwrap();
+    let count = |name: &str| p.steps.iter().filter(|s| s.op_name == name).count();
+    assert_eq!(count("Concat"), 3, "only the first Concat is elided");
+    assert_eq!(count("Copy"), 1, "b, read twice, is copied into its block");
+    // The Relu and the Exp (behind the Reshape) write into the Concat's slot, at block offsets.
+    let out_of = |op: &str| {
+        let st = p.steps.iter().find(|s| s.op_name == op).unwrap();
+        match &p.buffers[st.buffers[st.n_in]].kind {
+            BufferKind::Intermediate { offset } => *offset,
+            k => panic!("{op} writes {k:?}"),
+        }
+    };
+    let tanh = p.steps.iter().find(|s| s.op_name == "Tanh").unwrap();
+    let BufferKind::Intermediate { offset: slot } = p.buffers[tanh.buffers[0]].kind else { panic!() };
+    let block = 4 * 5 * 8 * 4;
+    assert_eq!(out_of("Relu"), slot);
+    assert_eq!(out_of("Exp"), slot + 2 * block);
+    let mut rng = Rng::new(4);
+    let ins = [random_in(&mut rng, f, &[1, 4, 5, 8], 0.1, 1.0), random_in(&mut rng, f, &[1, 3], 0.1, 1.0)];
+    check_graph(&g, &ins, 1e-6);
+}
