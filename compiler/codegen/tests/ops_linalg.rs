@@ -314,6 +314,16 @@ fn pools_with_pads_strides_dilations() {
             check_graph(&g, &[xv], 1e-5);
         }
     }
+    // Rows of several vectors and a partial last one (f32 MaxPool runs W columns at a time):
+    // ResNet's 3x3 stride-2 stem pool and YOLO's 5x5 stride-1 SPPF pool.
+    for (i, (k, s, p)) in [([3, 3], [2, 2], [1; 4]), ([5, 5], [1, 1], [2; 4])].into_iter().enumerate() {
+        let x = ty(DType::F32, &[1, 3, 9, 45]);
+        let op = Op::MaxPool { kernel: k.to_vec(), strides: s.to_vec(), pads: p.to_vec(), dilations: vec![1, 1] };
+        let g =
+            build(&format!("maxpool_wide_{i}"), std::slice::from_ref(&x), |g, x| vec![node(g, op.clone(), &[x[0]])[0]]);
+        let mut rng = Rng::new(50 + i as u64);
+        check_graph(&g, &[random_in(&mut rng, DType::F32, &x.shape, -3.0, -0.5)], 0.0);
+    }
 }
 
 /// Im2Col against the interpreter: padding on every side (asymmetric), strides, dilations,

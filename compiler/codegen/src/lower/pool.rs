@@ -1,4 +1,5 @@
-//! 2-D pooling, NCHW. MaxPool starts at -inf and skips padded cells; AvgPool sums real cells and
+//! 2-D pooling, NCHW. MaxPool starts at -inf and skips padded cells (f32: `W` output columns at a
+//! time, one masked `vector.gather` per window cell); AvgPool sums real cells and
 //! divides by `kH*kW` (count_include_pad) or by the number of real cells. Also the shared window
 //! indexing used by Conv: `ih = oh*stride - pad_top + r*dilation`, clamped in bounds, with an
 //! in-bounds flag only where padding can make it false.
@@ -57,6 +58,10 @@ pub fn lower_max(
     expect_float("MaxPool", x.dtype)?;
     let dt = x.dtype;
     let win = Window { strides, pads, dilations, h: x.shape[2], w: x.shape[3] };
+    if dt == kiln_ir::DType::F32 && x.shape.iter().product::<usize>() < i32::MAX as usize {
+        max_f32_rows(kernel, &win, k);
+        return Ok(());
+    }
     let nest = k.parallel_loops(&o.shape, &[]);
     let (n, c, oh, ow) = (nest.ivs[0].clone(), nest.ivs[1].clone(), nest.ivs[2].clone(), nest.ivs[3].clone());
     let ninf = k.b.cst(dt, f64::NEG_INFINITY);
@@ -109,4 +114,83 @@ pub fn lower_avg(
     k.b.store(&v, &o, &nest.ivs);
     k.close(nest);
     Ok(())
+}
+
+/// f32 MaxPool, `W` output columns of one output row at a time: per window cell a masked
+/// `vector.gather` of the input (-inf where the cell is padding or the column is past the row),
+/// maxed into the running vector.
+fn max_f32_rows(kernel: &[usize], win: &Window, k: &mut Kernel) {
+    let (x, o) = (k.param(0), k.param(1));
+    let lanes = k.f32_lanes;
+    let (h, w) = (win.h, win.w);
+    let ow = o.shape[3];
+    let (vty, mty, ity) =
+        (format!("vector<{lanes}xf32>"), format!("vector<{lanes}xi1>"), format!("vector<{lanes}xi32>"));
+    let len: usize = x.shape.iter().product();
+    let flat = crate::emit::Mem { name: k.b.fresh(), dtype: kiln_ir::DType::F32, shape: vec![len] };
+    k.b.line(format!(
+        "{} = memref.collapse_shape {} [[0, 1, 2, 3]] : {} into {}",
+        flat.name,
+        x.name,
+        x.memref_ty(),
+        flat.memref_ty()
+    ));
+    let nest = k.parallel_loops(&o.shape, &[3]);
+    let (n, c, oh) = (nest.ivs[0].clone(), nest.ivs[1].clone(), nest.ivs[2].clone());
+    let plane = k.b.affine(&n, x.shape[1] as i64, 0);
+    let plane = k.b.iadd(&plane, &c);
+    let plane = k.b.affine(&plane, (h * w) as i64, 0);
+    let iota: Vec<String> = (0..lanes).map(|i| i.to_string()).collect();
+    let iota = k.b.typed_const(&format!("dense<[{}]>", iota.join(", ")), &ity);
+    let splat = |k: &mut Kernel, v: &str| {
+        let s = k.b.op(format!("arith.index_cast {v} : index to i32"));
+        k.b.op(format!("vector.broadcast {s} : i32 to {ity}"))
+    };
+    let cst = |k: &mut Kernel, v: i64| k.b.typed_const(&format!("dense<{v}>"), &ity);
+    let ninf = k.b.typed_const("dense<0xFF800000>", &vty);
+    let (zero, step) = (k.b.idx(0), k.b.idx(lanes as i64));
+    let owv = k.b.idx(ow as i64);
+    let ow0 = k.b.for_step(&zero, &owv, &step);
+    let ow0v = splat(k, &ow0);
+    let cols = k.b.op(format!("arith.addi {ow0v}, {iota} : {ity}"));
+    let (owc, wc, zc) = (cst(k, ow as i64), cst(k, w as i64), cst(k, 0));
+    let inside = k.b.op(format!("arith.cmpi slt, {cols}, {owc} : {ity}"));
+    let (sw, pl) = (cst(k, win.strides[1] as i64), cst(k, win.pads[1] as i64));
+    let x0 = k.b.op(format!("arith.muli {cols}, {sw} : {ity}"));
+    let x0 = k.b.op(format!("arith.subi {x0}, {pl} : {ity}"));
+    let mut acc = ninf.clone();
+    for r in 0..kernel[0] {
+        // Input row of this window row, and whether it lies inside the image.
+        let ih = k.b.affine(&oh, win.strides[0] as i64, (r * win.dilations[0]) as i64 - win.pads[0] as i64);
+        let row_in = k.b.in_range(&ih, h);
+        let ihc = k.b.iclamp(&ih, 0, h as i64 - 1);
+        let row_in = k.b.op(format!("vector.broadcast {row_in} : i1 to {mty}"));
+        let row_in = k.b.op(format!("arith.andi {row_in}, {inside} : {mty}"));
+        let rbase = k.b.affine(&ihc, w as i64, 0);
+        let rbase = k.b.iadd(&rbase, &plane);
+        for s in 0..kernel[1] {
+            let dx = cst(k, (s * win.dilations[1]) as i64);
+            let iw = k.b.op(format!("arith.addi {x0}, {dx} : {ity}"));
+            let ge = k.b.op(format!("arith.cmpi sge, {iw}, {zc} : {ity}"));
+            let lt = k.b.op(format!("arith.cmpi slt, {iw}, {wc} : {ity}"));
+            let m = k.b.op(format!("arith.andi {ge}, {lt} : {mty}"));
+            let m = k.b.op(format!("arith.andi {m}, {row_in} : {mty}"));
+            let g = k.b.op(format!(
+                "vector.gather {}[{rbase}][{iw}], {m}, {ninf} : {}, {ity}, {mty}, {vty} into {vty}",
+                flat.name,
+                flat.memref_ty()
+            ));
+            acc = k.b.op(format!("arith.maximumf {acc}, {g} : {vty}"));
+        }
+    }
+    // Store the columns inside the row (a masked store past OW).
+    let idx = [n.clone(), c.clone(), oh.clone(), ow0.clone()];
+    k.b.line(format!(
+        "vector.maskedstore {}[{}], {inside}, {acc} : {}, {mty}, {vty}",
+        o.name,
+        idx.join(", "),
+        o.memref_ty()
+    ));
+    k.b.end_for();
+    k.close(nest);
 }
