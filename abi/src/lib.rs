@@ -88,6 +88,11 @@ pub struct Buffer {
     #[serde(flatten)]
     pub kind: BufferKind,
     pub size_bytes: usize,
+    /// An intermediate that is a block of another one (a Concat input its producer writes in
+    /// place): that buffer's id. Informational (the offset already places it); a report sums
+    /// intermediates without these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_of: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -67,7 +67,13 @@ fn memory(m: &kiln_abi::Metadata, threads: usize) -> Value {
     let sum = |f: &dyn Fn(&BufferKind) -> bool| -> usize {
         m.buffers.iter().filter(|b| f(&b.kind)).map(|b| b.size_bytes).sum()
     };
-    let intermediates = sum(&|k| matches!(k, BufferKind::Intermediate { .. }));
+    // Blocks of another intermediate (Concat inputs written in place) take no space of their own.
+    let intermediates: usize = m
+        .buffers
+        .iter()
+        .filter(|b| matches!(b.kind, BufferKind::Intermediate { .. }) && b.view_of.is_none())
+        .map(|b| b.size_bytes)
+        .sum();
     let io = sum(&|k| matches!(k, BufferKind::Input { .. } | BufferKind::Output { .. }));
     let constants = sum(&|k| matches!(k, BufferKind::Constant { .. }));
     let offset = |id: usize| match m.buffers.get(id).map(|b| &b.kind) {

@@ -293,7 +293,7 @@ struct Planner {
 
 impl Planner {
     fn push(&mut self, kind: BufferKind, size_bytes: usize) -> usize {
-        self.buffers.push(Buffer { kind, size_bytes });
+        self.buffers.push(Buffer { kind, size_bytes, view_of: None });
         self.buffers.len() - 1
     }
 
@@ -370,6 +370,7 @@ impl Planner {
         for (&b, &(parent, at, _)) in &self.alias {
             if let BufferKind::Intermediate { offset } = self.buffers[parent].kind {
                 self.buffers[b].kind = BufferKind::Intermediate { offset: offset + at };
+                self.buffers[b].view_of = Some(parent);
             }
         }
     }

@@ -202,6 +202,8 @@ fn concat_blocks_are_written_in_place() {
     let BufferKind::Intermediate { offset: slot } = p.buffers[tanh.buffers[0]].kind else { panic!() };
     let block = 4 * 5 * 8 * 4;
     assert_eq!(out_of("Relu"), slot);
+    let relu = p.steps.iter().find(|s| s.op_name == "Relu").unwrap();
+    assert_eq!(p.buffers[relu.buffers[1]].view_of, Some(tanh.buffers[0]), "the block records its Concat slot");
     assert_eq!(out_of("Exp"), slot + 2 * block);
     let mut rng = Rng::new(4);
     let ins = [random_in(&mut rng, f, &[1, 4, 5, 8], 0.1, 1.0), random_in(&mut rng, f, &[1, 3], 0.1, 1.0)];

@@ -54,7 +54,7 @@ fn sig(name: &str, dtype: &str, shape: &[usize]) -> TensorSig {
 
 /// The fixture's correct metadata.
 pub fn metadata() -> Metadata {
-    let buf = |kind, size_bytes| Buffer { kind, size_bytes };
+    let buf = |kind, size_bytes| Buffer { kind, size_bytes, view_of: None };
     let kernel = |name: &str, op: &str| KernelInfo {
         name: name.into(),
         ops: vec![op.into()],
