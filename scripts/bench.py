@@ -410,8 +410,9 @@ def write_doc(path, cmd, threads, rounds, rows, gemms, peak, total_s, load):
           "kernel as an epilogue over the tile region each workgroup just wrote (`compiler/codegen/src/fusion.rs`).",
           "- f32 `exp`, `erf` and `tanh` are inline polynomial/rational approximations (relative error < 5e-7), "
           "so Softmax, SiLU and GELU loops vectorize; Softmax's reductions are vectorized.",
-          "- Intermediates live in one arena planned by liveness (reuse, in place for elementwise steps), "
-          "allocated at the first run and reused.",
+          "- Intermediates live in one arena planned by liveness (reuse, in place for elementwise steps; a "
+          "Concat's inputs written by their producers straight into its output), allocated at the first run "
+          "and reused.",
           "- onnxruntime (ORT_ENABLE_ALL) runs CNNs in its NCHWc layout with direct-convolution kernels, every "
           "layer without patch copies; kiln's strided convolutions still gather patches, and its pointwise ones "
           "copy the activation into packed panels per workgroup.",
