@@ -62,6 +62,24 @@ pub struct PlannedStep {
     pub prepacked_a: Option<Vec<usize>>,
 }
 
+impl PlannedStep {
+    /// A step copying buffer `src` (holding value `v`) into `dst`, of `v`'s type.
+    fn copy(graph: &Graph, v: ValueRef, src: usize, dst: usize) -> PlannedStep {
+        let ty = graph.value_type(v);
+        PlannedStep {
+            kind: StepKind::Copy,
+            op_name: "Copy".into(),
+            value_name: graph.value_name(v).to_string(),
+            buffers: vec![src, dst],
+            n_in: 1,
+            params: vec![(ty.dtype, ty.shape.clone()), (ty.dtype, ty.shape.clone())],
+            in_place: None,
+            prepacked_b: false,
+            prepacked_a: None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Plan {
     pub inputs: Vec<TensorSig>,
@@ -128,20 +146,9 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                 let parent = p.val_buf[&ValueRef::new(n, 0)];
                 for b in concats[&n].iter().filter(|b| b.writer.is_none()) {
                     let src = p.buf_of(graph, b.value)?;
-                    let ty = graph.value_type(b.value);
-                    let dst = p.push(BufferKind::Intermediate { offset: 0 }, ty.size_bytes());
+                    let dst = p.push(BufferKind::Intermediate { offset: 0 }, graph.value_type(b.value).size_bytes());
                     p.alias.insert(dst, (parent, b.offset, p.steps.len()));
-                    p.steps.push(PlannedStep {
-                        kind: StepKind::Copy,
-                        op_name: "Copy".into(),
-                        value_name: graph.value_name(b.value).to_string(),
-                        buffers: vec![src, dst],
-                        n_in: 1,
-                        params: vec![(ty.dtype, ty.shape.clone()), (ty.dtype, ty.shape.clone())],
-                        in_place: None,
-                        prepacked_b: false,
-                        prepacked_a: None,
-                    });
+                    p.steps.push(PlannedStep::copy(graph, b.value, src, dst));
                 }
             }
             // Constant buffers are made when a step first reads them (`buf_of`), so a weight
@@ -248,18 +255,7 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
     }
     for (v, dst) in copies {
         let src = p.buf_of(graph, v)?;
-        let ty = graph.value_type(v);
-        p.steps.push(PlannedStep {
-            kind: StepKind::Copy,
-            op_name: "Copy".into(),
-            value_name: graph.value_name(v).to_string(),
-            buffers: vec![src, dst],
-            n_in: 1,
-            params: vec![(ty.dtype, ty.shape.clone()), (ty.dtype, ty.shape.clone())],
-            in_place: None,
-            prepacked_b: false,
-            prepacked_a: None,
-        });
+        p.steps.push(PlannedStep::copy(graph, v, src, dst));
     }
     p.assign_arena();
     Ok(Plan {

@@ -16,7 +16,7 @@
 //! none packs anything, so a split by rows costs no repeated work and runs four per thread.
 
 use super::gemm_pack::IdxVec;
-use super::gemm_tiled::{vload, vstore, Region, Tiled, Tiles};
+use super::gemm_tiled::{for_row_tiles, vload, vstore, Region, Tiled, Tiles};
 use crate::emit::{Kernel, Mem};
 use kiln_ir::DType;
 
@@ -189,26 +189,12 @@ fn columns(kn: &mut Kernel, t: &Tiles, g: &Geo, j0: &str, nv: usize) -> Vec<(Str
         .collect()
 }
 
-/// The full `MR`-row tiles of `[t0, t1)`, then the `M % MR`-row tile if this range holds it.
+/// Every row tile of `[t0, t1)` against this strip (full tiles, then the `M % MR`-row one).
 fn row_tiles(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, s: &Strip, (t0, t1): (&str, &str), masked: bool) {
     // The last, partial strip computes only the vectors that hold columns.
     let nv = if masked { (g.np % t.nr).div_ceil(t.w) } else { t.nv };
     let cols = columns(kn, t, g, s.j0, nv);
-    let mt_full = d.m / t.mr;
-    let full = kn.b.idx(mt_full as i64);
-    let tf = kn.b.imin(t1, &full);
-    let ti = kn.b.for_(t0, &tf);
-    let i0 = kn.b.affine(&ti, t.mr as i64, 0);
-    micro_tile(kn, d, t, g, s, &cols, &i0, t.mr, masked);
-    kn.b.end_for();
-    let rem = d.m % t.mr;
-    if rem > 0 {
-        let has = kn.b.icmp("sgt", t1, &full);
-        kn.b.if_(&has);
-        let i0 = kn.b.idx((mt_full * t.mr) as i64);
-        micro_tile(kn, d, t, g, s, &cols, &i0, rem, masked);
-        kn.b.end_if();
-    }
+    for_row_tiles(kn, t, d.m, (t0, t1), &mut |kn, i0, rows| micro_tile(kn, d, t, g, s, &cols, i0, rows, masked));
 }
 
 /// The `mr x NR` accumulator tile at rows `i0..`: start from the bias (or zero), run over every

@@ -381,19 +381,31 @@ fn row_tiles(
     (t0, t1): (&str, &str),
     accumulate: bool,
 ) {
-    let mt_full = p.m / t.mr;
+    for_row_tiles(kn, t, p.m, (t0, t1), &mut |kn, i0, rows| strips(kn, p, t, bp, blk, pre, jce, i0, rows, accumulate));
+}
+
+/// `body(first row, row count)` for the full `MR`-row tiles of `[t0, t1)` (a loop), then for
+/// the `M % MR`-row tile if this range holds it.
+pub(super) fn for_row_tiles(
+    kn: &mut Kernel,
+    t: &Tiles,
+    m: usize,
+    (t0, t1): (&str, &str),
+    body: &mut dyn FnMut(&mut Kernel, &str, usize),
+) {
+    let mt_full = m / t.mr;
     let full = kn.b.idx(mt_full as i64);
     let tf = kn.b.imin(t1, &full);
     let ti = kn.b.for_(t0, &tf);
     let i0 = kn.b.affine(&ti, t.mr as i64, 0);
-    strips(kn, p, t, bp, blk, pre, jce, &i0, t.mr, accumulate);
+    body(kn, &i0, t.mr);
     kn.b.end_for();
-    let rem = p.m % t.mr;
+    let rem = m % t.mr;
     if rem > 0 {
         let has = kn.b.icmp("sgt", t1, &full);
         kn.b.if_(&has);
         let i0 = kn.b.idx((mt_full * t.mr) as i64);
-        strips(kn, p, t, bp, blk, pre, jce, &i0, rem, accumulate);
+        body(kn, &i0, rem);
         kn.b.end_if();
     }
 }
