@@ -83,6 +83,22 @@ impl Kernel {
         self.params[i].clone()
     }
 
+    /// `m` seen as one dimension (`memref.collapse_shape` of every dim), for gathers, scatters
+    /// and flat offsets.
+    pub fn flat(&mut self, m: &Mem) -> Mem {
+        let f = Mem { name: self.b.fresh(), dtype: m.dtype, shape: vec![m.shape.iter().product()] };
+        let dims: Vec<String> = (0..m.rank()).map(|i| i.to_string()).collect();
+        self.b.line(format!(
+            "{} = memref.collapse_shape {} [[{}]] : {} into {}",
+            f.name,
+            m.name,
+            dims.join(", "),
+            m.memref_ty(),
+            f.memref_ty()
+        ));
+        f
+    }
+
     /// The workgroup's share `[lo, hi)` of `0..extent`; call once per kernel.
     pub fn partition(&mut self, extent: usize) -> (String, String) {
         debug_assert!(!self.partitioned, "one partitioned loop per kernel");

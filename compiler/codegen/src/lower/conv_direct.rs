@@ -92,21 +92,7 @@ pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
     };
     let region = region(kn, d, &t, &g, [&b0, &b1, &t0, &t1, &s0, &s1]);
 
-    let flat = |kn: &mut Kernel, m: &Mem| {
-        let len: usize = m.shape.iter().product();
-        let f = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![len] };
-        let dims: Vec<String> = (0..m.rank()).map(|i| i.to_string()).collect();
-        kn.b.line(format!(
-            "{} = memref.collapse_shape {} [[{}]] : {} into {}",
-            f.name,
-            m.name,
-            dims.join(", "),
-            m.memref_ty(),
-            f.memref_ty()
-        ));
-        f
-    };
-    let (xf, of) = (flat(kn, &d.x), flat(kn, &d.o));
+    let (xf, of) = (kn.flat(&d.x), kn.flat(&d.o));
     let bi = kn.b.for_(&b0, &b1);
     let x_img = kn.b.affine(&bi, (c * h * w) as i64, 0);
     let o_img = kn.b.affine(&bi, (d.m * oh * ow) as i64, 0);

@@ -148,14 +148,7 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
     // 32-bit element offsets when the input allows (the common case: one vgatherdps per vector).
     let it = if len < i32::MAX as usize { "i32" } else { "i64" };
     let v = IdxVec::new(t.w, it);
-    let flat = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![len] };
-    kn.b.line(format!(
-        "{} = memref.collapse_shape {} [[0, 1, 2, 3]] : {} into {}",
-        flat.name,
-        ic.x.name,
-        ic.x.memref_ty(),
-        flat.memref_ty()
-    ));
+    let flat = kn.flat(&ic.x);
     let (image, cbase) = if ic.groups == 1 {
         (blk.bi.clone(), kn.b.idx(0))
     } else {

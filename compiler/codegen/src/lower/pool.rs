@@ -126,15 +126,7 @@ fn max_f32_rows(kernel: &[usize], win: &Window, k: &mut Kernel) {
     let ow = o.shape[3];
     let (vty, mty, ity) =
         (format!("vector<{lanes}xf32>"), format!("vector<{lanes}xi1>"), format!("vector<{lanes}xi32>"));
-    let len: usize = x.shape.iter().product();
-    let flat = crate::emit::Mem { name: k.b.fresh(), dtype: kiln_ir::DType::F32, shape: vec![len] };
-    k.b.line(format!(
-        "{} = memref.collapse_shape {} [[0, 1, 2, 3]] : {} into {}",
-        flat.name,
-        x.name,
-        x.memref_ty(),
-        flat.memref_ty()
-    ));
+    let flat = k.flat(&x);
     let nest = k.parallel_loops(&o.shape, &[3]);
     let (n, c, oh) = (nest.ivs[0].clone(), nest.ivs[1].clone(), nest.ivs[2].clone());
     let plane = k.b.affine(&n, x.shape[1] as i64, 0);
