@@ -12,6 +12,7 @@ pub mod constant_fold;
 pub mod conv1x1_to_gemm;
 pub mod conv_im2col;
 pub mod conv_pad_input;
+pub mod conv_space_to_depth;
 pub mod cost;
 pub mod cse;
 pub mod dead_code;

@@ -80,6 +80,7 @@ pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u
         k.f32_lanes = target.f32_lanes();
         k.prepacked_b = st.prepacked_b;
         k.prepacked_a = st.prepacked_a.clone();
+        k.conv_taps = st.conv_taps.clone();
         match st.kind {
             plan::StepKind::Node(n) => lower::lower(&graph.node(n).op, &mut k, st.n_in),
             plan::StepKind::Copy => lower::copy::lower(&mut k),

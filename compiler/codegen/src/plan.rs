@@ -21,6 +21,7 @@
 //!   alignment).
 
 use crate::error::{CodegenError, Result};
+use crate::lower::conv_direct::ConvTaps;
 use kiln_abi::{align_up, Buffer, BufferKind, TensorSig};
 use kiln_ir::{DType, Graph, NodeIndex, Op, Tensor, ValueRef};
 use std::collections::{HashMap, HashSet};
@@ -60,6 +61,8 @@ pub struct PlannedStep {
     /// weights (input 1), is packed at compile time into row-tile micro-panels
     /// (`lower::gemm_pack::pack_constant_a`); the value is its shape.
     pub prepacked_a: Option<Vec<usize>>,
+    /// The taps those packed weights cover, for a direct convolution.
+    pub conv_taps: Option<ConvTaps>,
 }
 
 impl PlannedStep {
@@ -76,6 +79,7 @@ impl PlannedStep {
             in_place: None,
             prepacked_b: false,
             prepacked_a: None,
+            conv_taps: None,
         }
     }
 }
@@ -237,6 +241,7 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                 let in_place =
                     elementwise.then(|| ins.iter().position(|v| graph.value_type(*v) == &node.outputs[0].ty)).flatten();
                 let prepacked_b = packed.is_some();
+                let conv_taps = packed_a.as_ref().and_then(|(_, pk)| pk.taps.clone());
                 let prepacked_a = packed_a.map(|(_, pk)| pk.b.shape().to_vec());
                 let n_in = ins.len();
                 p.steps.push(PlannedStep {
@@ -249,6 +254,7 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                     in_place,
                     prepacked_b,
                     prepacked_a,
+                    conv_taps,
                 });
             }
         }
@@ -443,8 +449,9 @@ struct Prepack {
     k: usize,
     n: usize,
     trans: bool,
-    /// Packed A as one depth block (the direct convolution does not block its depth).
-    whole_depth: bool,
+    /// A direct convolution's weights: packed as one depth block (it does not block its depth)
+    /// over these taps' columns.
+    taps: Option<ConvTaps>,
 }
 
 impl Prepack {
@@ -458,7 +465,16 @@ impl Prepack {
 
     /// As the left operand: `b` holds A, `n` is M.
     fn pack_a(&self, lanes: usize) -> Vec<f32> {
-        crate::lower::gemm_pack::pack_constant_a(lanes, &self.values(), self.n, self.k, self.trans, self.whole_depth)
+        use crate::lower::gemm_pack::pack_constant_a;
+        match &self.taps {
+            Some(taps) => {
+                let s = self.b.shape();
+                let shape = [s[0], s[1], s[2], s[3]];
+                let cols = taps.gather(&self.values(), shape);
+                pack_constant_a(lanes, &cols, self.n, taps.depth(s[1]), false, true)
+            }
+            None => pack_constant_a(lanes, &self.values(), self.n, self.k, self.trans, false),
+        }
     }
 }
 
@@ -474,14 +490,17 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
         let s = t.shape();
         let dt = node.outputs[0].ty.dtype;
         let tiled = crate::lower::conv::takes_tiled(dt, s[0], 1);
-        return (tiled && t.dtype() == DType::F32 && s.len() == 4).then(|| Prepack {
-            b: t.clone(),
-            input: 1,
-            k: s[1..].iter().product(),
-            n: s[0],
-            trans: false,
-            whole_depth: crate::lower::conv_direct::applies(dt, strides, pads, 1, &node.outputs[0].ty.shape),
+        if !tiled || t.dtype() != DType::F32 || s.len() != 4 {
+            return None;
+        }
+        let direct = crate::lower::conv_direct::applies(dt, strides, pads, 1, &node.outputs[0].ty.shape);
+        let taps = direct.then(|| {
+            ConvTaps::of_weights(
+                &t.to_f64_vec().iter().map(|v| *v as f32).collect::<Vec<_>>(),
+                [s[0], s[1], s[2], s[3]],
+            )
         });
+        return Some(Prepack { b: t.clone(), input: 1, k: s[1..].iter().product(), n: s[0], trans: false, taps });
     }
     let Op::Gemm { trans_a, trans_b, .. } = &node.op else { return None };
     let ins = graph.inputs_of(n);
@@ -501,7 +520,7 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
         k,
         n: m,
         trans: *trans_a,
-        whole_depth: false,
+        taps: None,
     })
 }
 
@@ -526,7 +545,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
                 k: bs[r - 2],
                 n: bs[r - 1],
                 trans: false,
-                whole_depth: false,
+                taps: None,
             })
         }
         Op::Gemm { trans_a, trans_b, .. } => {
@@ -538,7 +557,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
                 k,
                 n: nn,
                 trans: *trans_b,
-                whole_depth: false,
+                taps: None,
             })
         }
         _ => None,

@@ -556,3 +556,69 @@ fn conv_direct_unpadded_stride1() {
         assert!(kernels.iter().any(|k| k.contains("conv_add_relu")), "{}: epilogue not fused: {kernels:?}", g.name);
     }
 }
+
+/// A strided convolution as conv-space-to-depth writes it (Pad to the phase frame, Reshape +
+/// Transpose + Reshape to `s*s*C` phase channels, a stride-1 Conv with the `ceil(k/s)` phase
+/// kernel that is zero past the original taps): the direct convolution skips the zero taps,
+/// so the packed weights hold exactly the original `C*kH*kW` depth. 3x3/2 padded on an odd
+/// image, a 7x7/2 stem, a 3x3/3 whose frame crops, and a 2x2/2, each with a residual Add + Relu.
+#[test]
+fn conv_direct_skips_zero_phase_taps() {
+    let f = DType::F32;
+    let mut rng = Rng::new(35);
+    // (x, w, stride, pad)
+    let cases: [([usize; 4], [usize; 4], usize, usize); 4] = [
+        ([1, 5, 17, 17], [14, 5, 3, 3], 2, 1),
+        ([1, 3, 30, 30], [8, 3, 7, 7], 2, 3),
+        ([1, 4, 13, 14], [7, 4, 3, 3], 3, 0),
+        ([1, 6, 12, 12], [9, 6, 2, 2], 2, 0),
+    ];
+    for (i, (x, w, s, pad)) in cases.into_iter().enumerate() {
+        let wt = random(&mut rng, f, &w);
+        let bt = random(&mut rng, f, &[w[0]]);
+        let (c, kh, kw) = (w[1], w[2], w[3]);
+        let out = |n: usize, k: usize| (n + 2 * pad - k) / s + 1;
+        let (oh, ow) = (out(x[2], kh), out(x[3], kw));
+        let (k2h, k2w) = (kh.div_ceil(s), kw.div_ceil(s));
+        let (h2, w2) = (oh + k2h - 1, ow + k2w - 1);
+        // The phase kernel: w2[m, (by*s + bx)*C + c, u, v] = w[m, c, s*u + by, s*v + bx].
+        let wv = wt.to_f64_vec();
+        let mut pw = vec![0.0f32; w[0] * s * s * c * k2h * k2w];
+        for m in 0..w[0] {
+            for ci in 0..c {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let ch = ((ky % s) * s + kx % s) * c + ci;
+                        pw[((m * s * s * c + ch) * k2h + ky / s) * k2w + kx / s] =
+                            wv[((m * c + ci) * kh + ky) * kw + kx] as f32;
+                    }
+                }
+            }
+        }
+        let pw = kiln_ir::Tensor::from_f32(&[w[0], s * s * c, k2h, k2w], pw).unwrap();
+        let y_shape = [1, w[0], oh, ow];
+        let (p, bottom, right) =
+            (pad as i64, (s * h2) as i64 - (x[2] + pad) as i64, (s * w2) as i64 - (x[3] + pad) as i64);
+        let g = build(&format!("conv_phases_{i}"), &[ty(f, &x), ty(f, &y_shape)], |g, xs| {
+            let mode = kiln_ir::op::PadMode::Constant;
+            let xp = node(g, Op::Pad { pads: vec![0, 0, p, p, 0, 0, bottom, right], mode }, &[xs[0]])[0];
+            let b6 = node(g, Op::Reshape { shape: vec![1, c, h2, s, w2, s] }, &[xp])[0];
+            let t6 = node(g, Op::Transpose { perm: vec![0, 3, 5, 1, 2, 4] }, &[b6])[0];
+            let ph = node(g, Op::Reshape { shape: vec![1, s * s * c, h2, w2] }, &[t6])[0];
+            let wc = g.add_constant("w", pw.clone());
+            let bc = g.add_constant("b", bt.clone());
+            let conv = Op::Conv { strides: vec![1, 1], pads: vec![0; 4], dilations: vec![1, 1], group: 1 };
+            let y = node(g, conv, &[ph, wc, bc])[0];
+            let sum = node(g, Op::Binary(kiln_ir::BinaryOp::Add), &[y, xs[1]])[0];
+            vec![node(g, Op::Unary(kiln_ir::UnaryOp::Relu), &[sum])[0]]
+        });
+        let inputs = vec![random(&mut rng, f, &x), random(&mut rng, f, &y_shape)];
+        let l = check_graph(&g, &inputs, 1e-5);
+        let want = kiln_ir::interp::evaluate(&g, &inputs).unwrap();
+        assert_close(&format!("{} in order", g.name), &l.run_ordered(&inputs, &|m| m, false)[0], &want[0], 1e-5);
+        let lanes = kiln_codegen::target::resolve("host").unwrap().f32_lanes();
+        let want = 4 * kiln_codegen::lower::gemm_pack::packed_a_len(lanes, w[0], c * kh * kw);
+        let sizes: Vec<_> = l.meta.buffers.iter().map(|b| b.size_bytes).collect();
+        assert!(sizes.contains(&want), "{}: zero taps not skipped (want {want} bytes of weights): {sizes:?}", g.name);
+    }
+}

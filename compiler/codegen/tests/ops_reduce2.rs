@@ -190,8 +190,16 @@ fn scatter_elements_and_nd() {
 
 #[test]
 fn pad_modes() {
-    let cases: [(&[usize], &[i64]); 4] =
-        [(&[3, 4], &[1, 2, 2, 1]), (&[2, 3, 4], &[0, 1, -1, 0, 2, 3]), (&[5], &[7, 6]), (&[1, 3], &[2, 0, 1, 0])];
+    // The last two are wider than a vector: f32 constant padding runs by rows, whole vectors then
+    // a masked tail, with rows and columns cropped (negative pads) or padded at either end.
+    let cases: [(&[usize], &[i64]); 6] = [
+        (&[3, 4], &[1, 2, 2, 1]),
+        (&[2, 3, 4], &[0, 1, -1, 0, 2, 3]),
+        (&[5], &[7, 6]),
+        (&[1, 3], &[2, 0, 1, 0]),
+        (&[2, 5, 37], &[1, 2, 3, 0, -1, 12]),
+        (&[4, 40], &[-1, -3, 2, -5]),
+    ];
     for dt in [DType::F32, DType::I32, DType::I64, DType::Bool] {
         for mode in PadMode::ALL {
             for (shape, pads) in cases {

@@ -28,6 +28,8 @@ pub struct Kernel {
     /// constant A packed at compile time (`lower::gemm_pack::pack_constant_a`); the value is
     /// that constant's own shape (the parameter itself is 1-D).
     pub prepacked_a: Option<Vec<usize>>,
+    /// The taps a direct convolution's packed weights cover (`lower::conv_direct::ConvTaps`).
+    pub conv_taps: Option<crate::lower::conv_direct::ConvTaps>,
     partitioned: bool,
 }
 
@@ -63,6 +65,7 @@ impl Kernel {
             one_workgroup_per_thread: false,
             prepacked_b: false,
             prepacked_a: None,
+            conv_taps: None,
             partitioned: false,
         }
     }

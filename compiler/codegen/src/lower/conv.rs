@@ -5,6 +5,7 @@
 //! accumulating `x[n, g*Cg + c, ih, iw] * w[m, c, kh, kw]`; padded cells read as 0 (the index is
 //! clamped and the value selected, so no out-of-bounds load). Bias is added after the sum.
 
+use super::conv_direct::ConvTaps;
 use super::expect_float;
 use super::gemm_pack::{BSource, Im2Col};
 use super::gemm_tiled::{self, Bias, Product, Tiled};
@@ -125,11 +126,16 @@ fn im2col(win: &ConvWindow, k: &mut Kernel, n_in: usize, out: usize) -> Tiled {
     Tiled { o: p.o, region }
 }
 
-/// An unpadded stride-1 one-group convolution, read in place ([`super::conv_direct`]).
+/// An unpadded stride-1 one-group convolution, read in place ([`super::conv_direct`]); weights
+/// packed at compile time cover the taps the plan chose (`Kernel::conv_taps`), others all.
 fn direct(dilations: &[usize], [m, cg, kh, kw]: [usize; 4], k: &mut Kernel, n_in: usize, out: usize) -> Tiled {
     let (x, o) = (k.param(0), k.param(out));
     let (images, oh, ow) = (o.shape[0], o.shape[2], o.shape[3]);
     let a_packed = k.prepacked_a.is_some();
+    let taps = match (&k.conv_taps, a_packed) {
+        (Some(t), true) => t.clone(),
+        _ => ConvTaps::dense(kh, kw),
+    };
     let a = if a_packed { k.param(1) } else { k.view(1, vec![m, cg * kh * kw]) };
     let o = if images == 1 { k.view(out, vec![m, oh * ow]) } else { k.view(out, vec![images, m, oh * ow]) };
     let bias = (n_in == 3).then(|| k.view(2, vec![m]));
@@ -141,8 +147,8 @@ fn direct(dilations: &[usize], [m, cg, kh, kw]: [usize; 4], k: &mut Kernel, n_in
         out_hw: [oh, ow],
         bias,
         m,
-        kernel: [kh, kw],
         dilations: [dilations[0], dilations[1]],
+        taps,
     };
     super::conv_direct::emit(k, &d)
 }

@@ -12,6 +12,13 @@
 //! pixel `p = oy * OW + ox` (a plain store when the kernel is one wide: then `q = p`), once per tile (the depth is not blocked: A arrives packed at
 //! compile time as one block of `[M/MR][K][MR]` micro-panels).
 //!
+//! The depth runs channel by channel with the taps unrolled. Taps whose weights are zero for
+//! every output channel are skipped ([`ConvTaps`]): channels may come in `groups` blocks of
+//! `C / groups` that each have their own live taps. That is how conv-space-to-depth's strided
+//! convolutions run: on the input's `s x s` phases as channel blocks, a stride-`s` `k x k`
+//! convolution is a stride-1 `ceil(k/s)`-wide one whose taps past `k` in each phase are zero,
+//! so skipping them leaves exactly the original `k*k` multiply-adds per channel.
+//!
 //! Workgroups split the images (four or more), else the column strips, else the row tiles;
 //! none packs anything, so a split by rows costs no repeated work and runs four per thread.
 
@@ -28,8 +35,8 @@ const MIN_STRIPS_TO_SPLIT: usize = 8;
 const PREFETCH_CHANNELS: usize = 2;
 
 /// An unpadded stride-1 convolution: `x [images, C, H, W]`, weights `a` (`[M, C*kH*kW]`, or 1-D
-/// when packed at compile time), output `o` viewed `[M, OH*OW]` (`[images, M, OH*OW]` for several
-/// images) of an `out_hw` image.
+/// when packed at compile time with the depth `(c, tap)` of [`ConvTaps::gather`]), output `o`
+/// viewed `[M, OH*OW]` (`[images, M, OH*OW]` for several images) of an `out_hw` image.
 pub struct DirectConv {
     pub x: Mem,
     pub a: Mem,
@@ -38,8 +45,72 @@ pub struct DirectConv {
     pub out_hw: [usize; 2],
     pub bias: Option<Mem>,
     pub m: usize,
-    pub kernel: [usize; 2],
     pub dilations: [usize; 2],
+    pub taps: ConvTaps,
+}
+
+/// The taps a direct convolution computes: the input's `C` channels form `groups` blocks of
+/// `C / groups`, and every channel `c` of a block runs the block's taps `(block, ky, kx)`.
+/// The depth of the product is `(c, t)` over `c < C / groups` and the tap list `t`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvTaps {
+    pub groups: usize,
+    pub taps: Vec<[usize; 3]>,
+}
+
+impl ConvTaps {
+    /// Every tap of a `kh x kw` kernel, one block: depth `(c, ky, kx)` as the weights lie.
+    pub fn dense(kh: usize, kw: usize) -> ConvTaps {
+        ConvTaps { groups: 1, taps: (0..kh).flat_map(|y| (0..kw).map(move |x| [0, y, x])).collect() }
+    }
+
+    /// The fewest taps that cover every nonzero weight of `w [M, C, kH, kW]` (row-major), over
+    /// the block counts dividing `C` among 1, 4 and 9 (the phases of stride 2 and 3). Exact: a
+    /// tap is left out only when its weight is zero for every output and input channel it covers.
+    pub fn of_weights(w: &[f32], shape: [usize; 4]) -> ConvTaps {
+        let [m, c, kh, kw] = shape;
+        let live = |ci: usize, y: usize, x: usize| (0..m).any(|o| w[((o * c + ci) * kh + y) * kw + x] != 0.0);
+        let mut best = ConvTaps::dense(kh, kw);
+        for groups in [4, 9] {
+            if c % groups != 0 || c < groups {
+                continue;
+            }
+            let per = c / groups;
+            let mut taps = Vec::new();
+            for g in 0..groups {
+                for y in 0..kh {
+                    for x in 0..kw {
+                        if (0..per).any(|ci| live(g * per + ci, y, x)) {
+                            taps.push([g, y, x]);
+                        }
+                    }
+                }
+            }
+            if taps.len() * per < best.taps.len() * c {
+                best = ConvTaps { groups, taps };
+            }
+        }
+        best
+    }
+
+    /// Depth of the product for `c` input channels: `(c / groups) * taps`.
+    pub fn depth(&self, c: usize) -> usize {
+        c / self.groups * self.taps.len()
+    }
+
+    /// The weights `w [M, C, kH, kW]` as the `[M, depth]` matrix of columns `(c, t)`.
+    pub fn gather(&self, w: &[f32], [m, c, kh, kw]: [usize; 4]) -> Vec<f32> {
+        let per = c / self.groups;
+        let mut out = Vec::with_capacity(m * self.depth(c));
+        for o in 0..m {
+            for ci in 0..per {
+                for &[g, y, x] in &self.taps {
+                    out.push(w[((o * c + g * per + ci) * kh + y) * kw + x]);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Whether a Conv with output shape `out` runs directly: f32, one group, every stride 1, no
@@ -60,7 +131,7 @@ struct Geo {
     w: usize,
     oh: usize,
     ow: usize,
-    /// Depth `C * kH * kW`.
+    /// Depth: channels per block times taps.
     k: usize,
     /// Columns `N' = (OH - 1) * W + OW`.
     np: usize,
@@ -71,7 +142,7 @@ struct Geo {
 pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
     let (images, c, h, w) = (d.x.shape[0], d.x.shape[1], d.x.shape[2], d.x.shape[3]);
     let [oh, ow] = d.out_hw;
-    let k = c * d.kernel[0] * d.kernel[1];
+    let k = d.taps.depth(c);
     let g = Geo { c, h, w, oh, ow, k, np: (oh - 1) * w + ow };
     let mut t = Tiles::new(kn.f32_lanes, k);
     t.kc = k;
@@ -183,8 +254,8 @@ fn row_tiles(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, s: &Strip, (t0
     for_row_tiles(kn, t, d.m, (t0, t1), &mut |kn, i0, rows| micro_tile(kn, d, t, g, s, &cols, i0, rows, masked));
 }
 
-/// The `mr x NR` accumulator tile at rows `i0..`: start from the bias (or zero), run over every
-/// (channel, tap row) with the taps along the width unrolled, scatter to the output pixels.
+/// The `mr x NR` accumulator tile at rows `i0..`: start from the bias (or zero), run channel by
+/// channel over the taps (unrolled), scatter to the output pixels.
 #[allow(clippy::too_many_arguments)]
 fn micro_tile(
     kn: &mut Kernel,
@@ -198,8 +269,9 @@ fn micro_tile(
     masked: bool,
 ) {
     let nv = cols.len();
-    let [kh, kw] = d.kernel;
     let [dh, dw] = d.dilations;
+    let per = g.c / d.taps.groups;
+    let plane = g.h * g.w;
     let rows: Vec<String> = (0..mr).map(|r| kn.b.affine(i0, 1, r as i64)).collect();
     let zv = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
     let mut inits = Vec::new();
@@ -214,38 +286,41 @@ fn micro_tile(
         inits.extend((0..nv).map(|_| (init.clone(), t.vty.clone())));
     }
     let zero = kn.b.idx(0);
-    let rows_total = kn.b.idx((g.c * kh) as i64);
-    let l = kn.b.for_iter(&zero, &rows_total, &inits);
-    // Row `r` of (channel, ky): its input row starts at x_img + c*H*W + ky*dh*W (+ the strip).
-    let khv = kn.b.idx(kh as i64);
-    let ch = kn.b.op(format!("arith.divui {}, {khv} : index", l.iv));
-    let ky = kn.b.op(format!("arith.remui {}, {khv} : index", l.iv));
-    let xo = kn.b.affine(&ch, (g.h * g.w) as i64, 0);
+    let channels = kn.b.idx(per as i64);
+    let l = kn.b.for_iter(&zero, &channels, &inits);
+    // Channel `c` of block 0 starts at x_img + c*H*W (+ the strip); tap (block, ky, kx) at
+    // block*per*H*W + ky*dh*W + kx*dw from there.
+    let xo = kn.b.affine(&l.iv, plane as i64, 0);
     let xo = kn.b.iadd(&xo, s.x_img);
-    let yo = kn.b.affine(&ky, (dh * g.w) as i64, 0);
-    let xo = kn.b.iadd(&xo, &yo);
     let xo = kn.b.iadd(&xo, s.j0);
-    // Prefetch the same rows PREFETCH_CHANNELS channels ahead (reads nothing past the input).
-    for v in 0..nv {
-        let o = kn.b.affine(&xo, 1, (PREFETCH_CHANNELS * g.h * g.w + v * t.w) as i64);
-        kn.b.line(format!("memref.prefetch {}[{o}], read, locality<3>, data : {}", s.x.name, s.x.memref_ty()));
+    let row_off = |tap: &[usize; 3]| tap[0] * per * plane + tap[1] * dh * g.w;
+    // Prefetch each tap row PREFETCH_CHANNELS channels ahead (reads nothing past the input).
+    let mut row_offs: Vec<usize> = d.taps.taps.iter().map(row_off).collect();
+    row_offs.dedup();
+    for ro in row_offs {
+        for v in 0..nv {
+            let o = kn.b.affine(&xo, 1, (ro + PREFETCH_CHANNELS * plane + v * t.w) as i64);
+            kn.b.line(format!("memref.prefetch {}[{o}], read, locality<3>, data : {}", s.x.name, s.x.memref_ty()));
+        }
     }
-    // Packed A: tile `i0 / MR` starts at `i0 * K`; depth step `r * kW + kx` at `(r*kW + kx) * MR`.
+    let nt = d.taps.taps.len();
+    // Packed A: tile `i0 / MR` starts at `i0 * K`; depth step `c * taps + t` at `(c*taps + t) * MR`.
     let a_row0 = if d.a_packed {
         let tile0 = kn.b.affine(i0, g.k as i64, 0);
-        let step = kn.b.affine(&l.iv, (kw * t.mr) as i64, 0);
+        let step = kn.b.affine(&l.iv, (nt * t.mr) as i64, 0);
         Some(kn.b.iadd(&tile0, &step))
     } else {
         None
     };
-    let kk0 = kn.b.affine(&l.iv, kw as i64, 0);
+    let kk0 = kn.b.affine(&l.iv, nt as i64, 0);
     let mut accs: Vec<String> = l.accs.clone();
-    for kx in 0..kw {
+    for (ti, tap) in d.taps.taps.iter().enumerate() {
+        let tap_off = row_off(tap) + tap[2] * dw;
         let bv: Vec<String> = cols
             .iter()
             .enumerate()
             .map(|(v, (_, valid))| {
-                let o = kn.b.affine(&xo, 1, (kx * dw + v * t.w) as i64);
+                let o = kn.b.affine(&xo, 1, (tap_off + v * t.w) as i64);
                 // A full strip reads inside the input for every lane (columns stop at N'); only
                 // the last one masks its columns past N'.
                 vload(kn, t, s.x, &[o], masked.then_some(valid))
@@ -255,11 +330,11 @@ fn micro_tile(
         for (r, row) in rows.iter().enumerate() {
             let a = match &a_row0 {
                 Some(base) => {
-                    let off = kn.b.affine(base, 1, (kx * t.mr + r) as i64);
+                    let off = kn.b.affine(base, 1, (ti * t.mr + r) as i64);
                     kn.b.load(&d.a, &[off])
                 }
                 None => {
-                    let kk = kn.b.affine(&kk0, 1, kx as i64);
+                    let kk = kn.b.affine(&kk0, 1, ti as i64);
                     kn.b.load(&d.a, &[row.clone(), kk])
                 }
             };
@@ -273,27 +348,105 @@ fn micro_tile(
     }
     let res = kn.b.end_for_iter(l, &accs);
     let plane = kn.b.idx((g.oh * g.ow) as i64);
-    let v = IdxVec::new(t.w, "i32");
-    for (r, row) in rows.iter().enumerate() {
-        let base = kn.b.imul(row, &plane);
-        let base = kn.b.iadd(&base, s.o_img);
-        for (vi, (p, valid)) in cols.iter().enumerate() {
-            if g.w == g.ow {
-                // No dropped columns (a kernel one wide): column q is pixel q, a plain store.
-                let at = kn.b.iadd(&base, s.j0);
-                let at = kn.b.affine(&at, 1, (vi * t.w) as i64);
-                vstore(kn, t, &res[nv * r + vi], s.o, &[at], masked.then_some(valid));
-                continue;
+    let bases: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let base = kn.b.imul(row, &plane);
+            kn.b.iadd(&base, s.o_img)
+        })
+        .collect();
+    for (vi, (p, valid)) in cols.iter().enumerate() {
+        let res: Vec<&String> = (0..rows.len()).map(|r| &res[nv * r + vi]).collect();
+        let q0 = kn.b.affine(s.j0, 1, (vi * t.w) as i64);
+        if g.w == g.ow {
+            // No dropped columns (a kernel one wide): column q is pixel q, a plain store.
+            for (v, base) in res.iter().zip(&bases) {
+                let at = kn.b.iadd(base, &q0);
+                vstore(kn, t, v, s.o, &[at], masked.then_some(valid));
             }
-            kn.b.line(format!(
-                "vector.scatter {}[{base}][{p}], {valid}, {} : {}, {}, {}, {}",
-                s.o.name,
-                res[nv * r + vi],
-                s.o.memref_ty(),
-                v.ity,
-                t.mty,
-                t.vty
-            ));
+            continue;
+        }
+        if g.w < t.w {
+            scatter(kn, t, s.o, &res, &bases, p, valid);
+            continue;
+        }
+        // A vector inside one input row holds a prefix of valid columns, contiguous pixels from
+        // that of its first column: a masked plain store. Only one spanning a row end scatters.
+        let wv = kn.b.idx(g.w as i64);
+        let ox0 = kn.b.op(format!("arith.remui {q0}, {wv} : index"));
+        let last = kn.b.idx((g.w - t.w) as i64);
+        let in_row = kn.b.icmp("ule", &ox0, &last);
+        kn.b.if_(&in_row);
+        let oy0 = kn.b.op(format!("arith.divui {q0}, {wv} : index"));
+        let p0 = kn.b.affine(&oy0, g.ow as i64, 0);
+        let p0 = kn.b.iadd(&p0, &ox0);
+        for (v, base) in res.iter().zip(&bases) {
+            let at = kn.b.iadd(base, &p0);
+            vstore(kn, t, v, s.o, &[at], Some(valid));
+        }
+        kn.b.else_();
+        scatter(kn, t, s.o, &res, &bases, p, valid);
+        kn.b.end_if();
+    }
+}
+
+/// `vector.scatter` of each row's vector `vs[r]` to pixels `p` (under `valid`) from `bases[r]`.
+fn scatter(kn: &mut Kernel, t: &Tiles, o: &Mem, vs: &[&String], bases: &[String], p: &str, valid: &str) {
+    let v = IdxVec::new(t.w, "i32");
+    for (val, base) in vs.iter().zip(bases) {
+        kn.b.line(format!(
+            "vector.scatter {}[{base}][{p}], {valid}, {val} : {}, {}, {}, {}",
+            o.name,
+            o.memref_ty(),
+            v.ity,
+            t.mty,
+            t.vty
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConvTaps;
+
+    #[test]
+    fn taps_are_dense_without_zero_weights() {
+        let w: Vec<f32> = (0..2 * 8 * 9).map(|i| 1.0 + i as f32).collect();
+        assert_eq!(ConvTaps::of_weights(&w, [2, 8, 3, 3]), ConvTaps::dense(3, 3));
+    }
+
+    /// A 3x3/2 kernel on its four phases (2x2 phase kernel, zero past the original taps): 4, 2,
+    /// 2 and 1 live taps per phase block, 9 in all, and the gathered columns are the original
+    /// weights in (channel, tap) order.
+    #[test]
+    fn phase_blocks_keep_only_live_taps() {
+        let (m, c) = (3, 2);
+        let orig: Vec<f32> = (0..m * c * 9).map(|i| 1.0 + i as f32).collect();
+        let mut w = vec![0.0f32; m * 4 * c * 4];
+        for o in 0..m {
+            for ci in 0..c {
+                for ky in 0..3 {
+                    for kx in 0..3 {
+                        let ch = ((ky % 2) * 2 + kx % 2) * c + ci;
+                        w[((o * 4 * c + ch) * 2 + ky / 2) * 2 + kx / 2] = orig[((o * c + ci) * 3 + ky) * 3 + kx];
+                    }
+                }
+            }
+        }
+        let t = ConvTaps::of_weights(&w, [m, 4 * c, 2, 2]);
+        assert_eq!(t.groups, 4);
+        let want: Vec<[usize; 3]> =
+            vec![[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1], [1, 0, 0], [1, 1, 0], [2, 0, 0], [2, 0, 1], [3, 0, 0]];
+        assert_eq!(t.taps, want);
+        assert_eq!(t.depth(4 * c), c * 9);
+        let cols = t.gather(&w, [m, 4 * c, 2, 2]);
+        // Every original weight appears once per output channel.
+        for o in 0..m {
+            let mut got: Vec<f32> = cols[o * c * 9..(o + 1) * c * 9].to_vec();
+            let mut exp: Vec<f32> = orig[o * c * 9..(o + 1) * c * 9].to_vec();
+            got.sort_by(f32::total_cmp);
+            exp.sort_by(f32::total_cmp);
+            assert_eq!(got, exp);
         }
     }
 }
