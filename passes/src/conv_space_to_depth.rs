@@ -1,11 +1,15 @@
 //! A strided convolution as a stride-1 one over the input's phases (space-to-depth):
 //! `Conv(x, w[, b]) {strides = [s, s], pads = p}` becomes
-//! `Conv(S2D(Pad(x)), w'[, b]) {strides = [1, 1], pads = 0}`, where `S2D` is the
-//! Reshape `[N, C, H', s, W', s]` + Transpose `[0, 3, 5, 1, 2, 4]` + Reshape `[N, s*s*C, H', W']`
-//! of ONNX's SpaceToDepth (channel `(by*s + bx)*C + c` holds `x[c, s*i + by, s*j + bx]`), and
-//! `w'[m, (by*s + bx)*C + c, u, v] = w[m, c, s*u + by, s*v + bx]` (zero past the kernel) is a
+//! `Conv(Reshape(Im2Col(x) {kernel = strides = [s, s], pads = p'}), w'[, b]) {strides = 1, pads = 0}`:
+//! the non-overlapping `s x s` patches of the padded input, row `c*s*s + by*s + bx` holding
+//! phase `x[c, s*i + by, s*j + bx]` over `[H', W']`, and
+//! `w'[m, c*s*s + by*s + bx, u, v] = w[m, c, s*u + by, s*v + bx]` (zero past the kernel), a
 //! `ceil(kH/s) x ceil(kW/s)` kernel. Then `y[oy, ox] = sum w[ky, kx] x[s*oy + ky, s*ox + kx]`
-//! with `ky = s*u + by` reads phase `(by, bx)` at `(oy + u, ox + v)`: a stride-1 window.
+//! with `ky = s*u + by` reads phase `(by, bx)` at `(oy + u, ox + v)`: a stride-1 window. One
+//! copy kernel writes the padded phases. Where the frame must crop the input (a negative end,
+//! which Im2Col's pads cannot say), the phases come from ONNX's SpaceToDepth instead: `Pad`,
+//! Reshape `[N, C, H', s, W', s]`, Transpose `[0, 3, 5, 1, 2, 4]`, Reshape `[N, s*s*C, H', W']`
+//! (channel `(by*s + bx)*C + c`), with `w'` ordered to match.
 //!
 //! The codegen runs the new Conv directly, reading the phase planes in place, and skips the
 //! taps whose weights are zero in every phase block (`conv_direct::ConvTaps`), so it does the
@@ -63,15 +67,17 @@ fn phases(graph: &Graph, n: NodeIndex) -> Option<Phases> {
     Some(Phases { s, kernel, plane, pads: [top, left, bottom, right] })
 }
 
-/// `w [M, C, kH, kW]` as the phase kernel `[M, s*s*C, kH', kW']`.
-fn phase_weights(w: &[f64], [m, c, kh, kw]: [usize; 4], p: &Phases) -> Vec<f64> {
+/// `w [M, C, kH, kW]` as the phase kernel `[M, s*s*C, kH', kW']`, phase `ph` of channel `c` at
+/// `c*s*s + ph` (`interleaved`, Im2Col's rows) or `ph*C + c` (SpaceToDepth's channels).
+fn phase_weights(w: &[f64], [m, c, kh, kw]: [usize; 4], p: &Phases, interleaved: bool) -> Vec<f64> {
     let (s, [kh2, kw2]) = (p.s, p.kernel);
     let mut out = vec![0.0; m * s * s * c * kh2 * kw2];
     for o in 0..m {
         for ci in 0..c {
             for ky in 0..kh {
                 for kx in 0..kw {
-                    let ch = ((ky % s) * s + kx % s) * c + ci;
+                    let ph = (ky % s) * s + kx % s;
+                    let ch = if interleaved { ci * s * s + ph } else { ph * c + ci };
                     let at = ((o * s * s * c + ch) * kh2 + ky / s) * kw2 + kx / s;
                     out[at] = w[((o * c + ci) * kh + ky) * kw + kx];
                 }
@@ -97,22 +103,28 @@ impl Pass for ConvSpaceToDepth {
             let out = ValueRef::new(n, 0);
             let name = graph.value_name(out).to_string();
             let [top, left, bottom, right] = p.pads;
-            let xp = if p.pads.iter().any(|v| *v != 0) {
-                let pads = vec![0, 0, top, left, 0, 0, bottom, right];
-                add_op(graph, NAME, Op::Pad { pads, mode: PadMode::Constant }, &[ins[0]], &format!("{name}.pad"))?
-            } else {
-                ins[0]
-            };
             let (s, [h2, w2]) = (p.s, p.plane);
-            let split = Op::Reshape { shape: vec![images, c, h2, s, w2, s] };
-            let blocks = add_op(graph, NAME, split, &[xp], &format!("{name}.blocks"))?;
-            let moved = Op::Transpose { perm: vec![0, 3, 5, 1, 2, 4] };
-            let moved = add_op(graph, NAME, moved, &[blocks], &format!("{name}.phases6"))?;
-            let merge = Op::Reshape { shape: vec![images, s * s * c, h2, w2] };
-            let xs = add_op(graph, NAME, merge, &[moved], &format!("{name}.phases"))?;
+            let interleaved = bottom >= 0 && right >= 0;
+            let xs = if interleaved {
+                let pads = vec![top as usize, left as usize, bottom as usize, right as usize];
+                let op = Op::Im2Col { kernel: vec![s, s], strides: vec![s, s], pads, dilations: vec![1, 1] };
+                let col = add_op(graph, NAME, op, &[ins[0]], &format!("{name}.patches"))?;
+                let merge = Op::Reshape { shape: vec![images, c * s * s, h2, w2] };
+                add_op(graph, NAME, merge, &[col], &format!("{name}.phases"))?
+            } else {
+                let pads = vec![0, 0, top, left, 0, 0, bottom, right];
+                let xp =
+                    add_op(graph, NAME, Op::Pad { pads, mode: PadMode::Constant }, &[ins[0]], &format!("{name}.pad"))?;
+                let split = Op::Reshape { shape: vec![images, c, h2, s, w2, s] };
+                let blocks = add_op(graph, NAME, split, &[xp], &format!("{name}.blocks"))?;
+                let moved = Op::Transpose { perm: vec![0, 3, 5, 1, 2, 4] };
+                let moved = add_op(graph, NAME, moved, &[blocks], &format!("{name}.phases6"))?;
+                let merge = Op::Reshape { shape: vec![images, s * s * c, h2, w2] };
+                add_op(graph, NAME, merge, &[moved], &format!("{name}.phases"))?
+            };
             let shape = [wshape[0], wshape[1], wshape[2], wshape[3]];
             let wp_shape = [shape[0], s * s * c, p.kernel[0], p.kernel[1]];
-            let wp = phase_weights(&wdata, shape, &p);
+            let wp = phase_weights(&wdata, shape, &p, interleaved);
             let wp = add_float_const(graph, NAME, &format!("{name}.w_phases"), DType::F32, &wp_shape, wp)?;
             let conv = Op::Conv { strides: vec![1, 1], pads: vec![0; 4], dilations: vec![1, 1], group: 1 };
             let rest: Vec<ValueRef> = [xs, wp].into_iter().chain(ins[2..].iter().copied()).collect();

@@ -81,6 +81,7 @@ pub fn compile(graph: &Graph, opts: &CodegenOptions, emit: Emit) -> Result<Vec<u
         k.prepacked_b = st.prepacked_b;
         k.prepacked_a = st.prepacked_a.clone();
         k.conv_taps = st.conv_taps.clone();
+        k.conv_pixel_rows = st.conv_pixel_rows;
         match st.kind {
             plan::StepKind::Node(n) => lower::lower(&graph.node(n).op, &mut k, st.n_in),
             plan::StepKind::Copy => lower::copy::lower(&mut k),

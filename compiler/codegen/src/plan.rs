@@ -63,6 +63,9 @@ pub struct PlannedStep {
     pub prepacked_a: Option<Vec<usize>>,
     /// The taps those packed weights cover, for a direct convolution.
     pub conv_taps: Option<ConvTaps>,
+    /// That direct convolution runs pixels as rows (`lower::conv_pixel_rows`), its weights
+    /// packed as channel-strip panels.
+    pub conv_pixel_rows: bool,
 }
 
 impl PlannedStep {
@@ -80,6 +83,7 @@ impl PlannedStep {
             prepacked_b: false,
             prepacked_a: None,
             conv_taps: None,
+            conv_pixel_rows: false,
         }
     }
 }
@@ -242,6 +246,7 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                     elementwise.then(|| ins.iter().position(|v| graph.value_type(*v) == &node.outputs[0].ty)).flatten();
                 let prepacked_b = packed.is_some();
                 let conv_taps = packed_a.as_ref().and_then(|(_, pk)| pk.taps.clone());
+                let conv_pixel_rows = packed_a.as_ref().is_some_and(|(l, pk)| pk.pixel_rows(*l));
                 let prepacked_a = packed_a.map(|(_, pk)| pk.b.shape().to_vec());
                 let n_in = ins.len();
                 p.steps.push(PlannedStep {
@@ -255,6 +260,7 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
                     prepacked_b,
                     prepacked_a,
                     conv_taps,
+                    conv_pixel_rows,
                 });
             }
         }
@@ -452,9 +458,21 @@ struct Prepack {
     /// A direct convolution's weights: packed as one depth block (it does not block its depth)
     /// over these taps' columns.
     taps: Option<ConvTaps>,
+    /// That convolution's output `[OH, OW]` and input width (which orientation runs it).
+    conv_geo: Option<([usize; 2], usize)>,
 }
 
 impl Prepack {
+    /// Whether a direct convolution's weights are packed for (and it runs) pixels as rows.
+    fn pixel_rows(&self, lanes: usize) -> bool {
+        match (&self.taps, self.conv_geo) {
+            (Some(taps), Some((out_hw, in_w))) => {
+                crate::lower::conv_pixel_rows::better(lanes, self.n, taps.depth(self.b.shape()[1]), out_hw, in_w)
+            }
+            _ => false,
+        }
+    }
+
     fn values(&self) -> Vec<f32> {
         self.b.to_f64_vec().into_iter().map(|x| x as f32).collect()
     }
@@ -467,6 +485,11 @@ impl Prepack {
     fn pack_a(&self, lanes: usize) -> Vec<f32> {
         use crate::lower::gemm_pack::pack_constant_a;
         match &self.taps {
+            Some(taps) if self.pixel_rows(lanes) => {
+                let s = self.b.shape();
+                let cols = taps.gather(&self.values(), [s[0], s[1], s[2], s[3]]);
+                crate::lower::conv_pixel_rows::pack_whole_depth(lanes, &cols, self.n, taps.depth(s[1]))
+            }
             Some(taps) => {
                 let s = self.b.shape();
                 let shape = [s[0], s[1], s[2], s[3]];
@@ -500,7 +523,17 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
                 [s[0], s[1], s[2], s[3]],
             )
         });
-        return Some(Prepack { b: t.clone(), input: 1, k: s[1..].iter().product(), n: s[0], trans: false, taps });
+        let (y, x) = (&node.outputs[0].ty.shape, &graph.value_type(graph.inputs_of(n)[0]).shape);
+        let conv_geo = direct.then(|| ([y[2], y[3]], x[3]));
+        return Some(Prepack {
+            b: t.clone(),
+            input: 1,
+            k: s[1..].iter().product(),
+            n: s[0],
+            trans: false,
+            taps,
+            conv_geo,
+        });
     }
     let Op::Gemm { trans_a, trans_b, .. } = &node.op else { return None };
     let ins = graph.inputs_of(n);
@@ -521,6 +554,7 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
         n: m,
         trans: *trans_a,
         taps: None,
+        conv_geo: None,
     })
 }
 
@@ -546,6 +580,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
                 n: bs[r - 1],
                 trans: false,
                 taps: None,
+                conv_geo: None,
             })
         }
         Op::Gemm { trans_a, trans_b, .. } => {
@@ -558,6 +593,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
                 n: nn,
                 trans: *trans_b,
                 taps: None,
+                conv_geo: None,
             })
         }
         _ => None,

@@ -315,8 +315,11 @@ fn pools_with_pads_strides_dilations() {
         }
     }
     // Rows of several vectors and a partial last one (f32 MaxPool runs W columns at a time):
-    // ResNet's 3x3 stride-2 stem pool and YOLO's 5x5 stride-1 SPPF pool.
-    for (i, (k, s, p)) in [([3, 3], [2, 2], [1; 4]), ([5, 5], [1, 1], [2; 4])].into_iter().enumerate() {
+    // ResNet's 3x3 stride-2 stem pool and YOLO's 5x5 stride-1 SPPF pool (contiguous loads), a
+    // 2x2 stride-2 pool padded on the right only, and a stride-3 pool (gathers).
+    let wide =
+        [([3, 3], [2, 2], [1; 4]), ([5, 5], [1, 1], [2; 4]), ([2, 2], [2, 2], [0, 0, 1, 1]), ([3, 3], [3, 3], [1; 4])];
+    for (i, (k, s, p)) in wide.into_iter().enumerate() {
         let x = ty(DType::F32, &[1, 3, 9, 45]);
         let op = Op::MaxPool { kernel: k.to_vec(), strides: s.to_vec(), pads: p.to_vec(), dilations: vec![1, 1] };
         let g =
@@ -498,13 +501,18 @@ fn conv_constant_weights_gathered() {
 /// run time; one output strip or many (the column split), a partial last strip, M % 6 from 1
 /// to 4, dilation, a non-square kernel, a 1x1 kernel, five images (the image split), a Pad in
 /// front (as conv-pad-input writes it), and a residual Add + Relu epilogue over the pixels
-/// (which the strips' columns map onto with W - OW dropped per row).
+/// (which the strips' columns map onto with W - OW dropped per row). The last five take the
+/// other orientation on AVX-512 (`lower::conv_pixel_rows`: pixels as rows, channels along the
+/// vectors, scattered): a 7x7 output, dilation with a non-square image, a partial last channel
+/// strip, five images, a pointwise conv.
 #[test]
 fn conv_direct_unpadded_stride1() {
+    use kiln_codegen::lower::conv_pixel_rows as pixel_rows;
     let f = DType::F32;
     let mut rng = Rng::new(33);
+    let mut took_pixel_rows = 0;
     // (x, w, dilations, pad in front, weights constant)
-    let cases: [([usize; 4], [usize; 4], [usize; 2], usize, bool); 8] = [
+    let cases: [([usize; 4], [usize; 4], [usize; 2], usize, bool); 13] = [
         ([1, 5, 19, 17], [14, 5, 3, 3], [1, 1], 0, true),
         ([1, 32, 20, 22], [13, 32, 3, 3], [2, 2], 0, true),
         ([5, 4, 9, 8], [7, 4, 3, 3], [1, 1], 1, true),
@@ -513,6 +521,11 @@ fn conv_direct_unpadded_stride1() {
         ([1, 9, 12, 10], [10, 9, 3, 3], [1, 1], 1, false),
         ([1, 64, 7, 7], [66, 64, 3, 3], [1, 1], 1, true),
         ([1, 2, 3, 30], [3, 2, 3, 3], [1, 1], 0, true),
+        ([1, 32, 7, 7], [64, 32, 3, 3], [1, 1], 1, true),
+        ([1, 24, 14, 12], [128, 24, 3, 3], [2, 2], 2, true),
+        ([1, 64, 5, 5], [120, 64, 3, 3], [1, 1], 1, true),
+        ([5, 16, 6, 6], [64, 16, 3, 3], [1, 1], 1, true),
+        ([1, 256, 7, 7], [128, 256, 1, 1], [1, 1], 0, true),
     ];
     for (i, (x, w, dilations, pad, constant)) in cases.into_iter().enumerate() {
         let wt = random(&mut rng, f, &w);
@@ -548,30 +561,45 @@ fn conv_direct_unpadded_stride1() {
         let want = kiln_ir::interp::evaluate(&g, &inputs).unwrap();
         assert_close(&format!("{} in order", g.name), &l.run_ordered(&inputs, &|m| m, false)[0], &want[0], 1e-5);
         if constant {
+            // Packed for the orientation `conv_pixel_rows::better` picks: channel-strip panels
+            // for pixel rows, row-tile micro-panels otherwise.
             let lanes = kiln_codegen::target::resolve("host").unwrap().f32_lanes();
-            let want = 4 * kiln_codegen::lower::gemm_pack::packed_a_len(lanes, w[0], w[1] * w[2] * w[3]);
+            let depth = w[1] * w[2] * w[3];
+            let rows = pixel_rows::better(lanes, w[0], depth, [oh, ow], xw);
+            took_pixel_rows += rows as usize;
+            let want = 4 * if rows {
+                pixel_rows::packed_len(lanes, w[0], depth)
+            } else {
+                kiln_codegen::lower::gemm_pack::packed_a_len(lanes, w[0], depth)
+            };
             assert!(l.meta.buffers.iter().any(|b| b.size_bytes == want), "{}: weights not packed", g.name);
         }
         let kernels: Vec<&str> = l.meta.kernels.iter().map(|k| k.name.as_str()).collect();
         assert!(kernels.iter().any(|k| k.contains("conv_add_relu")), "{}: epilogue not fused: {kernels:?}", g.name);
     }
+    if kiln_codegen::target::resolve("host").unwrap().f32_lanes() == 16 {
+        assert!(took_pixel_rows >= 4, "only {took_pixel_rows} cases ran pixels as rows");
+    }
 }
 
-/// A strided convolution as conv-space-to-depth writes it (Pad to the phase frame, Reshape +
-/// Transpose + Reshape to `s*s*C` phase channels, a stride-1 Conv with the `ceil(k/s)` phase
-/// kernel that is zero past the original taps): the direct convolution skips the zero taps,
+/// A strided convolution as conv-space-to-depth writes it (the `s*s*C` phase channels from an
+/// Im2Col of `s x s` patches, or from a Pad + Reshape/Transpose/Reshape where the frame crops; a
+/// stride-1 Conv with the `ceil(k/s)` phase kernel that is zero past the original taps): the direct convolution skips the zero taps,
 /// so the packed weights hold exactly the original `C*kH*kW` depth. 3x3/2 padded on an odd
-/// image, a 7x7/2 stem, a 3x3/3 whose frame crops, and a 2x2/2, each with a residual Add + Relu.
+/// image, a 7x7/2 stem, a 3x3/3 whose frame crops, a 2x2/2, and a 3x3/2 with 64 output channels
+/// that runs pixels as rows on AVX-512, each with a residual Add + Relu.
 #[test]
 fn conv_direct_skips_zero_phase_taps() {
+    use kiln_codegen::lower::conv_pixel_rows as pixel_rows;
     let f = DType::F32;
     let mut rng = Rng::new(35);
     // (x, w, stride, pad)
-    let cases: [([usize; 4], [usize; 4], usize, usize); 4] = [
+    let cases: [([usize; 4], [usize; 4], usize, usize); 5] = [
         ([1, 5, 17, 17], [14, 5, 3, 3], 2, 1),
         ([1, 3, 30, 30], [8, 3, 7, 7], 2, 3),
         ([1, 4, 13, 14], [7, 4, 3, 3], 3, 0),
         ([1, 6, 12, 12], [9, 6, 2, 2], 2, 0),
+        ([1, 16, 15, 15], [64, 16, 3, 3], 2, 1),
     ];
     for (i, (x, w, s, pad)) in cases.into_iter().enumerate() {
         let wt = random(&mut rng, f, &w);
@@ -581,44 +609,68 @@ fn conv_direct_skips_zero_phase_taps() {
         let (oh, ow) = (out(x[2], kh), out(x[3], kw));
         let (k2h, k2w) = (kh.div_ceil(s), kw.div_ceil(s));
         let (h2, w2) = (oh + k2h - 1, ow + k2w - 1);
-        // The phase kernel: w2[m, (by*s + bx)*C + c, u, v] = w[m, c, s*u + by, s*v + bx].
-        let wv = wt.to_f64_vec();
-        let mut pw = vec![0.0f32; w[0] * s * s * c * k2h * k2w];
-        for m in 0..w[0] {
-            for ci in 0..c {
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        let ch = ((ky % s) * s + kx % s) * c + ci;
-                        pw[((m * s * s * c + ch) * k2h + ky / s) * k2w + kx / s] =
-                            wv[((m * c + ci) * kh + ky) * kw + kx] as f32;
+        let (p, bottom, right) =
+            (pad as i64, (s * h2) as i64 - (x[2] + pad) as i64, (s * w2) as i64 - (x[3] + pad) as i64);
+        // Both forms conv-space-to-depth writes: the phases as Im2Col rows (channel c*s*s + ph;
+        // not when the frame crops), and as SpaceToDepth channels after a Pad (ph*C + c).
+        for interleaved in [true, false] {
+            if interleaved && (bottom < 0 || right < 0) {
+                continue;
+            }
+            // The phase kernel: w2[m, ch(c, by*s + bx), u, v] = w[m, c, s*u + by, s*v + bx].
+            let wv = wt.to_f64_vec();
+            let mut pw = vec![0.0f32; w[0] * s * s * c * k2h * k2w];
+            for m in 0..w[0] {
+                for ci in 0..c {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let ph = (ky % s) * s + kx % s;
+                            let ch = if interleaved { ci * s * s + ph } else { ph * c + ci };
+                            pw[((m * s * s * c + ch) * k2h + ky / s) * k2w + kx / s] =
+                                wv[((m * c + ci) * kh + ky) * kw + kx] as f32;
+                        }
                     }
                 }
             }
+            let pw = kiln_ir::Tensor::from_f32(&[w[0], s * s * c, k2h, k2w], pw).unwrap();
+            let y_shape = [1, w[0], oh, ow];
+            let g = build(&format!("conv_phases_{i}_{interleaved}"), &[ty(f, &x), ty(f, &y_shape)], |g, xs| {
+                let ph = if interleaved {
+                    let pads = vec![pad, pad, bottom as usize, right as usize];
+                    let op = Op::Im2Col { kernel: vec![s, s], strides: vec![s, s], pads, dilations: vec![1, 1] };
+                    let col = node(g, op, &[xs[0]])[0];
+                    node(g, Op::Reshape { shape: vec![1, c * s * s, h2, w2] }, &[col])[0]
+                } else {
+                    let mode = kiln_ir::op::PadMode::Constant;
+                    let xp = node(g, Op::Pad { pads: vec![0, 0, p, p, 0, 0, bottom, right], mode }, &[xs[0]])[0];
+                    let b6 = node(g, Op::Reshape { shape: vec![1, c, h2, s, w2, s] }, &[xp])[0];
+                    let t6 = node(g, Op::Transpose { perm: vec![0, 3, 5, 1, 2, 4] }, &[b6])[0];
+                    node(g, Op::Reshape { shape: vec![1, s * s * c, h2, w2] }, &[t6])[0]
+                };
+                let wc = g.add_constant("w", pw.clone());
+                let bc = g.add_constant("b", bt.clone());
+                let conv = Op::Conv { strides: vec![1, 1], pads: vec![0; 4], dilations: vec![1, 1], group: 1 };
+                let y = node(g, conv, &[ph, wc, bc])[0];
+                let sum = node(g, Op::Binary(kiln_ir::BinaryOp::Add), &[y, xs[1]])[0];
+                vec![node(g, Op::Unary(kiln_ir::UnaryOp::Relu), &[sum])[0]]
+            });
+            let inputs = vec![random(&mut rng, f, &x), random(&mut rng, f, &y_shape)];
+            let l = check_graph(&g, &inputs, 1e-5);
+            let want = kiln_ir::interp::evaluate(&g, &inputs).unwrap();
+            assert_close(&format!("{} in order", g.name), &l.run_ordered(&inputs, &|m| m, false)[0], &want[0], 1e-5);
+            let lanes = kiln_codegen::target::resolve("host").unwrap().f32_lanes();
+            let depth = c * kh * kw;
+            let want = 4 * if pixel_rows::better(lanes, w[0], depth, [oh, ow], w2) {
+                pixel_rows::packed_len(lanes, w[0], depth)
+            } else {
+                kiln_codegen::lower::gemm_pack::packed_a_len(lanes, w[0], depth)
+            };
+            let sizes: Vec<_> = l.meta.buffers.iter().map(|b| b.size_bytes).collect();
+            assert!(
+                sizes.contains(&want),
+                "{}: zero taps not skipped (want {want} bytes of weights): {sizes:?}",
+                g.name
+            );
         }
-        let pw = kiln_ir::Tensor::from_f32(&[w[0], s * s * c, k2h, k2w], pw).unwrap();
-        let y_shape = [1, w[0], oh, ow];
-        let (p, bottom, right) =
-            (pad as i64, (s * h2) as i64 - (x[2] + pad) as i64, (s * w2) as i64 - (x[3] + pad) as i64);
-        let g = build(&format!("conv_phases_{i}"), &[ty(f, &x), ty(f, &y_shape)], |g, xs| {
-            let mode = kiln_ir::op::PadMode::Constant;
-            let xp = node(g, Op::Pad { pads: vec![0, 0, p, p, 0, 0, bottom, right], mode }, &[xs[0]])[0];
-            let b6 = node(g, Op::Reshape { shape: vec![1, c, h2, s, w2, s] }, &[xp])[0];
-            let t6 = node(g, Op::Transpose { perm: vec![0, 3, 5, 1, 2, 4] }, &[b6])[0];
-            let ph = node(g, Op::Reshape { shape: vec![1, s * s * c, h2, w2] }, &[t6])[0];
-            let wc = g.add_constant("w", pw.clone());
-            let bc = g.add_constant("b", bt.clone());
-            let conv = Op::Conv { strides: vec![1, 1], pads: vec![0; 4], dilations: vec![1, 1], group: 1 };
-            let y = node(g, conv, &[ph, wc, bc])[0];
-            let sum = node(g, Op::Binary(kiln_ir::BinaryOp::Add), &[y, xs[1]])[0];
-            vec![node(g, Op::Unary(kiln_ir::UnaryOp::Relu), &[sum])[0]]
-        });
-        let inputs = vec![random(&mut rng, f, &x), random(&mut rng, f, &y_shape)];
-        let l = check_graph(&g, &inputs, 1e-5);
-        let want = kiln_ir::interp::evaluate(&g, &inputs).unwrap();
-        assert_close(&format!("{} in order", g.name), &l.run_ordered(&inputs, &|m| m, false)[0], &want[0], 1e-5);
-        let lanes = kiln_codegen::target::resolve("host").unwrap().f32_lanes();
-        let want = 4 * kiln_codegen::lower::gemm_pack::packed_a_len(lanes, w[0], c * kh * kw);
-        let sizes: Vec<_> = l.meta.buffers.iter().map(|b| b.size_bytes).collect();
-        assert!(sizes.contains(&want), "{}: zero taps not skipped (want {want} bytes of weights): {sizes:?}", g.name);
     }
 }

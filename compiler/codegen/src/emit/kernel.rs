@@ -30,6 +30,8 @@ pub struct Kernel {
     pub prepacked_a: Option<Vec<usize>>,
     /// The taps a direct convolution's packed weights cover (`lower::conv_direct::ConvTaps`).
     pub conv_taps: Option<crate::lower::conv_direct::ConvTaps>,
+    /// That convolution runs pixels as rows (`lower::conv_pixel_rows`), its weights packed so.
+    pub conv_pixel_rows: bool,
     partitioned: bool,
 }
 
@@ -66,6 +68,7 @@ impl Kernel {
             prepacked_b: false,
             prepacked_a: None,
             conv_taps: None,
+            conv_pixel_rows: false,
             partitioned: false,
         }
     }

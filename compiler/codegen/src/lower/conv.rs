@@ -149,6 +149,7 @@ fn direct(dilations: &[usize], [m, cg, kh, kw]: [usize; 4], k: &mut Kernel, n_in
         m,
         dilations: [dilations[0], dilations[1]],
         taps,
+        pixel_rows: a_packed && k.conv_pixel_rows,
     };
     super::conv_direct::emit(k, &d)
 }

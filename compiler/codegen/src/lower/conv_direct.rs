@@ -47,47 +47,76 @@ pub struct DirectConv {
     pub m: usize,
     pub dilations: [usize; 2],
     pub taps: ConvTaps,
+    /// Pixels as the tile's rows, channels along the vectors ([`super::conv_pixel_rows`]; `a`
+    /// then holds its weight panels).
+    pub pixel_rows: bool,
 }
 
 /// The taps a direct convolution computes: the input's `C` channels form `groups` blocks of
 /// `C / groups`, and every channel `c` of a block runs the block's taps `(block, ky, kx)`.
+/// Channel `c` of block `g` is input channel `g * C/groups + c` (blocks one after another, as
+/// SpaceToDepth orders them), or `c * groups + g` when `interleaved` (as Im2Col rows do).
 /// The depth of the product is `(c, t)` over `c < C / groups` and the tap list `t`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvTaps {
     pub groups: usize,
+    pub interleaved: bool,
     pub taps: Vec<[usize; 3]>,
 }
 
 impl ConvTaps {
     /// Every tap of a `kh x kw` kernel, one block: depth `(c, ky, kx)` as the weights lie.
     pub fn dense(kh: usize, kw: usize) -> ConvTaps {
-        ConvTaps { groups: 1, taps: (0..kh).flat_map(|y| (0..kw).map(move |x| [0, y, x])).collect() }
+        ConvTaps {
+            groups: 1,
+            interleaved: false,
+            taps: (0..kh).flat_map(|y| (0..kw).map(move |x| [0, y, x])).collect(),
+        }
+    }
+
+    /// Input channel of channel `ci` of block `g`, of `c` in all.
+    pub fn channel(&self, c: usize, g: usize, ci: usize) -> usize {
+        if self.interleaved {
+            ci * self.groups + g
+        } else {
+            g * (c / self.groups) + ci
+        }
+    }
+
+    /// Channels between consecutive channels of a block, and between blocks, of `c` in all.
+    pub fn strides(&self, c: usize) -> (usize, usize) {
+        if self.interleaved {
+            (self.groups, 1)
+        } else {
+            (1, c / self.groups)
+        }
     }
 
     /// The fewest taps that cover every nonzero weight of `w [M, C, kH, kW]` (row-major), over
-    /// the block counts dividing `C` among 1, 4 and 9 (the phases of stride 2 and 3). Exact: a
-    /// tap is left out only when its weight is zero for every output and input channel it covers.
+    /// the block counts dividing `C` among 1, 4 and 9 (the phases of stride 2 and 3), blocks
+    /// one after another or interleaved. Exact: a tap is left out only when its weight is zero
+    /// for every output and input channel it covers.
     pub fn of_weights(w: &[f32], shape: [usize; 4]) -> ConvTaps {
         let [m, c, kh, kw] = shape;
         let live = |ci: usize, y: usize, x: usize| (0..m).any(|o| w[((o * c + ci) * kh + y) * kw + x] != 0.0);
         let mut best = ConvTaps::dense(kh, kw);
-        for groups in [4, 9] {
+        for (groups, interleaved) in [(4, false), (4, true), (9, false), (9, true)] {
             if c % groups != 0 || c < groups {
                 continue;
             }
             let per = c / groups;
-            let mut taps = Vec::new();
+            let mut cand = ConvTaps { groups, interleaved, taps: Vec::new() };
             for g in 0..groups {
                 for y in 0..kh {
                     for x in 0..kw {
-                        if (0..per).any(|ci| live(g * per + ci, y, x)) {
-                            taps.push([g, y, x]);
+                        if (0..per).any(|ci| live(cand.channel(c, g, ci), y, x)) {
+                            cand.taps.push([g, y, x]);
                         }
                     }
                 }
             }
-            if taps.len() * per < best.taps.len() * c {
-                best = ConvTaps { groups, taps };
+            if cand.depth(c) < best.depth(c) {
+                best = cand;
             }
         }
         best
@@ -105,7 +134,7 @@ impl ConvTaps {
         for o in 0..m {
             for ci in 0..per {
                 for &[g, y, x] in &self.taps {
-                    out.push(w[((o * c + g * per + ci) * kh + y) * kw + x]);
+                    out.push(w[((o * c + self.channel(c, g, ci)) * kh + y) * kw + x]);
                 }
             }
         }
@@ -140,6 +169,9 @@ struct Geo {
 /// Emit this workgroup's share; returns the output view and the rectangle it wrote (pixels as
 /// columns), for a fused epilogue.
 pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
+    if d.pixel_rows {
+        return super::conv_pixel_rows::emit(kn, d);
+    }
     let (images, c, h, w) = (d.x.shape[0], d.x.shape[1], d.x.shape[2], d.x.shape[3]);
     let [oh, ow] = d.out_hw;
     let k = d.taps.depth(c);
@@ -271,6 +303,7 @@ fn micro_tile(
     let nv = cols.len();
     let [dh, dw] = d.dilations;
     let per = g.c / d.taps.groups;
+    let (chan_stride, block_stride) = d.taps.strides(g.c);
     let plane = g.h * g.w;
     let rows: Vec<String> = (0..mr).map(|r| kn.b.affine(i0, 1, r as i64)).collect();
     let zv = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
@@ -288,18 +321,18 @@ fn micro_tile(
     let zero = kn.b.idx(0);
     let channels = kn.b.idx(per as i64);
     let l = kn.b.for_iter(&zero, &channels, &inits);
-    // Channel `c` of block 0 starts at x_img + c*H*W (+ the strip); tap (block, ky, kx) at
-    // block*per*H*W + ky*dh*W + kx*dw from there.
-    let xo = kn.b.affine(&l.iv, plane as i64, 0);
+    // Channel `c` of block 0 starts at x_img + c*chan_stride*H*W (+ the strip); tap (block, ky,
+    // kx) at block*block_stride*H*W + ky*dh*W + kx*dw from there.
+    let xo = kn.b.affine(&l.iv, (chan_stride * plane) as i64, 0);
     let xo = kn.b.iadd(&xo, s.x_img);
     let xo = kn.b.iadd(&xo, s.j0);
-    let row_off = |tap: &[usize; 3]| tap[0] * per * plane + tap[1] * dh * g.w;
+    let row_off = |tap: &[usize; 3]| tap[0] * block_stride * plane + tap[1] * dh * g.w;
     // Prefetch each tap row PREFETCH_CHANNELS channels ahead (reads nothing past the input).
     let mut row_offs: Vec<usize> = d.taps.taps.iter().map(row_off).collect();
     row_offs.dedup();
     for ro in row_offs {
         for v in 0..nv {
-            let o = kn.b.affine(&xo, 1, (ro + PREFETCH_CHANNELS * plane + v * t.w) as i64);
+            let o = kn.b.affine(&xo, 1, (ro + PREFETCH_CHANNELS * chan_stride * plane + v * t.w) as i64);
             kn.b.line(format!("memref.prefetch {}[{o}], read, locality<3>, data : {}", s.x.name, s.x.memref_ty()));
         }
     }
@@ -434,7 +467,7 @@ mod tests {
             }
         }
         let t = ConvTaps::of_weights(&w, [m, 4 * c, 2, 2]);
-        assert_eq!(t.groups, 4);
+        assert_eq!((t.groups, t.interleaved), (4, false));
         let want: Vec<[usize; 3]> =
             vec![[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1], [1, 0, 0], [1, 1, 0], [2, 0, 0], [2, 0, 1], [3, 0, 0]];
         assert_eq!(t.taps, want);
@@ -448,5 +481,19 @@ mod tests {
             exp.sort_by(f32::total_cmp);
             assert_eq!(got, exp);
         }
+        // The same kernel with each channel's phases side by side (Im2Col's rows): found as
+        // interleaved blocks with the same taps.
+        let mut wi = vec![0.0f32; w.len()];
+        for o in 0..m {
+            for ch in 0..4 * c {
+                let (g, ci) = (ch / c, ch % c);
+                for t in 0..4 {
+                    wi[(o * 4 * c + ci * 4 + g) * 4 + t] = w[(o * 4 * c + ch) * 4 + t];
+                }
+            }
+        }
+        let ti = ConvTaps::of_weights(&wi, [m, 4 * c, 2, 2]);
+        assert_eq!((ti.groups, ti.interleaved, &ti.taps), (4, true, &t.taps));
+        assert_eq!(ti.gather(&wi, [m, 4 * c, 2, 2]), cols);
     }
 }

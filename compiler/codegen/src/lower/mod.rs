@@ -13,6 +13,7 @@ pub mod cast;
 pub mod concat;
 pub mod conv;
 pub mod conv_direct;
+pub mod conv_pixel_rows;
 pub mod copy;
 pub mod cumsum;
 pub mod elementwise;

@@ -1,5 +1,6 @@
 //! 2-D pooling, NCHW. MaxPool starts at -inf and skips padded cells (f32: `W` output columns at a
-//! time, one masked `vector.gather` per window cell); AvgPool sums real cells and
+//! time, per window cell contiguous masked loads at stride 1 or 2, else a masked
+//! `vector.gather`); AvgPool sums real cells and
 //! divides by `kH*kW` (count_include_pad) or by the number of real cells. Also the shared window
 //! indexing used by Conv: `ih = oh*stride - pad_top + r*dilation`, clamped in bounds, with an
 //! in-bounds flag only where padding can make it false.
@@ -116,9 +117,11 @@ pub fn lower_avg(
     Ok(())
 }
 
-/// f32 MaxPool, `W` output columns of one output row at a time: per window cell a masked
-/// `vector.gather` of the input (-inf where the cell is padding or the column is past the row),
-/// maxed into the running vector.
+/// f32 MaxPool, `W` output columns of one output row at a time: per window cell the input
+/// values of the `W` windows (-inf where the cell is padding or the column is past the row),
+/// maxed into the running vector. At stride 1 or 2 without dilation they come from contiguous
+/// masked loads (and, at stride 2, a shuffle keeping the even lanes of two vectors); otherwise
+/// from a masked `vector.gather`.
 fn max_f32_rows(kernel: &[usize], win: &Window, k: &mut Kernel) {
     let (x, o) = (k.param(0), k.param(1));
     let lanes = k.f32_lanes;
@@ -156,10 +159,44 @@ fn max_f32_rows(kernel: &[usize], win: &Window, k: &mut Kernel) {
         let ih = k.b.affine(&oh, win.strides[0] as i64, (r * win.dilations[0]) as i64 - win.pads[0] as i64);
         let row_in = k.b.in_range(&ih, h);
         let ihc = k.b.iclamp(&ih, 0, h as i64 - 1);
-        let row_in = k.b.op(format!("vector.broadcast {row_in} : i1 to {mty}"));
-        let row_in = k.b.op(format!("arith.andi {row_in}, {inside} : {mty}"));
+        let row_ok = k.b.op(format!("vector.broadcast {row_in} : i1 to {mty}"));
+        let row_in = k.b.op(format!("arith.andi {row_ok}, {inside} : {mty}"));
         let rbase = k.b.affine(&ihc, w as i64, 0);
         let rbase = k.b.iadd(&rbase, &plane);
+        let sw = win.strides[1];
+        if win.dilations[1] == 1 && sw <= 2 {
+            // Contiguous loads instead of gathers: cell `s` of the `W` windows reads input
+            // columns `b + s + sw*i`, which are `sw` vectors from `b + s` (-inf outside the row)
+            // with every `sw`-th lane kept (a shuffle of two vectors when `sw` is 2).
+            let b = k.b.affine(&ow0, sw as i64, -(win.pads[1] as i64));
+            for s in 0..kernel[1] {
+                let parts: Vec<String> = (0..sw)
+                    .map(|v| {
+                        let start = k.b.affine(&b, 1, (s + v * lanes) as i64);
+                        let sv = splat(k, &start);
+                        let iw = k.b.op(format!("arith.addi {sv}, {iota} : {ity}"));
+                        let ge = k.b.op(format!("arith.cmpi sge, {iw}, {zc} : {ity}"));
+                        let lt = k.b.op(format!("arith.cmpi slt, {iw}, {wc} : {ity}"));
+                        let m = k.b.op(format!("arith.andi {ge}, {lt} : {mty}"));
+                        let m = k.b.op(format!("arith.andi {m}, {row_ok} : {mty}"));
+                        let at = k.b.iadd(&rbase, &start);
+                        k.b.op(format!(
+                            "vector.maskedload {}[{at}], {m}, {ninf} : {}, {mty}, {vty} into {vty}",
+                            flat.name,
+                            flat.memref_ty()
+                        ))
+                    })
+                    .collect();
+                let g = if sw == 1 {
+                    parts[0].clone()
+                } else {
+                    let even: Vec<String> = (0..lanes).map(|i| (2 * i).to_string()).collect();
+                    k.b.op(format!("vector.shuffle {}, {} [{}] : {vty}, {vty}", parts[0], parts[1], even.join(", ")))
+                };
+                acc = k.b.op(format!("arith.maximumf {acc}, {g} : {vty}"));
+            }
+            continue;
+        }
         for s in 0..kernel[1] {
             let dx = cst(k, (s * win.dilations[1]) as i64);
             let iw = k.b.op(format!("arith.addi {x0}, {dx} : {ity}"));
