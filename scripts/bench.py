@@ -440,12 +440,12 @@ def write_doc(path, cmd, threads, rounds, rows, gemms, peak, total_s, load):
           "across a row end). Where those dropped columns cost more lanes than rounding the pixel count to "
           "the tile's 6 rows (7x7, 14x14 and 28x28 images), the kernel swaps roles: pixels as the tile's rows "
           "(each an input value broadcast), output channels along the vectors (weights packed as channel-strip "
-          "panels at compile time), each vector scattered to its pixel. Strided ones (constant weights) become stride-1 ones over their input's "
-          "phases (`conv-space-to-depth`: Pad + SpaceToDepth copy, a `ceil(k/s)` phase kernel whose zero "
-          "taps the direct kernel skips). The leftover strided ones (pointwise subsamples) gather their "
+          "panels at compile time), each vector scattered to its pixel. Strided ones (constant weights) become "
+          "stride-1 ones over their input's phases (`conv-space-to-depth`: one Im2Col of the padded `s x s` "
+          "patches, a `ceil(k/s)` phase kernel whose zero taps the direct kernel skips). The leftover strided ones (pointwise subsamples) gather their "
           "patches with masked vector gathers straight into the GEMM's packed panels, or become `Im2Col` + "
-          "GEMM when small (`conv-im2col`); pointwise ones are a GEMM over the input itself "
-          "(`conv1x1-to-gemm`).",
+          "GEMM when small (`conv-im2col`); pointwise ones on images of 64 pixels or more are a GEMM over the "
+          "input itself (`conv1x1-to-gemm`), smaller ones run directly with pixels as rows.",
           "- Elementwise chains after a product (bias, ReLU/SiLU/GELU, residual add, scale) run in the product's "
           "kernel as an epilogue over the tile region each workgroup just wrote (`compiler/codegen/src/fusion.rs`).",
           "- f32 `exp`, `erf` and `tanh` are inline polynomial/rational approximations (relative error < 5e-7), "

@@ -5,8 +5,9 @@
 //! between free reshapes. The patch matrix is written once by a vectorized copy kernel and the
 //! product runs on the tiled GEMM, instead of the direct convolution loops.
 //!
-//! Exact up to float summation order. f32 only (the dtype the tiled kernel serves). Stride-1
-//! convolutions are left alone: the codegen runs them directly, reading each patch row in place
+//! Exact up to float summation order. f32 only (the dtype the tiled kernel serves). It sees the
+//! strided convs conv-space-to-depth left (pointwise subsamples, dilated ones, computed weights,
+//! unequal strides). Stride-1 convolutions are left alone: the codegen runs them directly, reading each patch row in place
 //! (after conv-pad-input; pointwise ones become GEMMs in conv1x1-to-gemm); grouped ones stay Conv
 //! (the codegen gathers their patches while packing).
 //!

@@ -243,14 +243,14 @@ fn region(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, [b0, b1, t0, t1, 
     Region { b0: b0.clone(), b1: b1.clone(), r0, r1, c0, c1 }
 }
 
-/// One column strip's operands: the flat input and output, this image's offsets into them, the
-/// strip's first column.
-struct Strip<'a> {
-    x: &'a Mem,
-    o: &'a Mem,
-    x_img: &'a str,
-    o_img: &'a str,
-    j0: &'a str,
+/// One strip's operands: the flat input and output, this image's offsets into them, the
+/// strip's first column (here) or output channel (`conv_pixel_rows`).
+pub(super) struct Strip<'a> {
+    pub x: &'a Mem,
+    pub o: &'a Mem,
+    pub x_img: &'a str,
+    pub o_img: &'a str,
+    pub j0: &'a str,
 }
 
 /// Per vector of the strip: the pixel each column lands on, and whether it holds one (`q < N'`

@@ -16,10 +16,10 @@
 //! twice), so no row is masked. Workgroups split the images (four or more), else the channel
 //! strips (eight or more), else the pixel tiles.
 
-use super::conv_direct::DirectConv;
+use super::conv_direct::{DirectConv, Strip};
 use super::gemm_pack::IdxVec;
 use super::gemm_tiled::{by_fullness, strip_cols, Region, Tiled, Tiles};
-use crate::emit::{Kernel, Mem};
+use crate::emit::Kernel;
 
 /// Partition the images when there are at least this many.
 const MIN_IMAGES_TO_SPLIT: usize = 4;
@@ -112,11 +112,11 @@ pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
     let j0 = kn.b.affine(&s, t.nr as i64, 0);
     let panel = kn.b.affine(&s, (k * t.nr) as i64, 0);
     let geo = Geo { c, h, w, ow, p };
-    let strip = Strip { x: &xf, o: &of, x_img: &x_img, o_img: &o_img, j0: &j0, panel: &panel };
+    let strip = Strip { x: &xf, o: &of, x_img: &x_img, o_img: &o_img, j0: &j0 };
     by_fullness(kn, &t, d.m, &j0, &mut |kn, masked| {
         let ti = kn.b.for_(&t0, &t1);
         let p0 = kn.b.affine(&ti, t.mr as i64, 0);
-        micro_tile(kn, d, &t, &geo, &strip, &p0, masked);
+        micro_tile(kn, d, &t, &geo, (&strip, &panel), &p0, masked);
         kn.b.end_for();
     });
     kn.b.end_for();
@@ -133,20 +133,10 @@ struct Geo {
     p: usize,
 }
 
-/// One channel strip's operands: flat input and output, this image's offsets, the strip's first
-/// channel and its panel's offset.
-struct Strip<'a> {
-    x: &'a Mem,
-    o: &'a Mem,
-    x_img: &'a str,
-    o_img: &'a str,
-    j0: &'a str,
-    panel: &'a str,
-}
-
-/// The `MR` pixels from `p0` (clamped to the last) x the strip's channels: start from the bias
-/// (or zero), run channel by channel over the taps (unrolled), scatter each channel vector.
-fn micro_tile(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, s: &Strip, p0: &str, masked: bool) {
+/// The `MR` pixels from `p0` (clamped to the last) x the strip's channels (weights at `panel`):
+/// start from the bias (or zero), run channel by channel over the taps (unrolled), scatter each
+/// channel vector.
+fn micro_tile(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, (s, panel): (&Strip, &str), p0: &str, masked: bool) {
     let nv = if masked { (d.m % t.nr).div_ceil(t.w) } else { t.nv };
     let mut cols = strip_cols(kn, t, d.m, s.j0, masked);
     cols.truncate(nv);
@@ -186,7 +176,7 @@ fn micro_tile(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, s: &Strip, p0
     let nt = d.taps.taps.len();
     // Panel row of depth step (c, t): panel + (c * taps + t) * NR.
     let row0 = kn.b.affine(&l.iv, (nt * t.nr) as i64, 0);
-    let row0 = kn.b.iadd(s.panel, &row0);
+    let row0 = kn.b.iadd(panel, &row0);
     let rows_x: Vec<String> = qs.iter().map(|q| kn.b.iadd(q, &xo)).collect();
     let mut accs: Vec<String> = l.accs.clone();
     for (ti, tap) in d.taps.taps.iter().enumerate() {
