@@ -501,10 +501,10 @@ fn conv_constant_weights_gathered() {
 /// run time; one output strip or many (the column split), a partial last strip, M % 6 from 1
 /// to 4, dilation, a non-square kernel, a 1x1 kernel, five images (the image split), a Pad in
 /// front (as conv-pad-input writes it), and a residual Add + Relu epilogue over the pixels
-/// (which the strips' columns map onto with W - OW dropped per row). The last five take the
+/// (which the strips' columns map onto with W - OW dropped per row). The last six take the
 /// other orientation on AVX-512 (`lower::conv_pixel_rows`: pixels as rows, channels along the
 /// vectors, scattered): a 7x7 output, dilation with a non-square image, a partial last channel
-/// strip, five images, a pointwise conv.
+/// strip, five images (split by image), two images (looped), a pointwise conv.
 #[test]
 fn conv_direct_unpadded_stride1() {
     use kiln_codegen::lower::conv_pixel_rows as pixel_rows;
@@ -512,7 +512,7 @@ fn conv_direct_unpadded_stride1() {
     let mut rng = Rng::new(33);
     let mut took_pixel_rows = 0;
     // (x, w, dilations, pad in front, weights constant)
-    let cases: [([usize; 4], [usize; 4], [usize; 2], usize, bool); 13] = [
+    let cases: [([usize; 4], [usize; 4], [usize; 2], usize, bool); 14] = [
         ([1, 5, 19, 17], [14, 5, 3, 3], [1, 1], 0, true),
         ([1, 32, 20, 22], [13, 32, 3, 3], [2, 2], 0, true),
         ([5, 4, 9, 8], [7, 4, 3, 3], [1, 1], 1, true),
@@ -525,6 +525,7 @@ fn conv_direct_unpadded_stride1() {
         ([1, 24, 14, 12], [128, 24, 3, 3], [2, 2], 2, true),
         ([1, 64, 5, 5], [120, 64, 3, 3], [1, 1], 1, true),
         ([5, 16, 6, 6], [64, 16, 3, 3], [1, 1], 1, true),
+        ([2, 32, 7, 7], [64, 32, 3, 3], [1, 1], 1, true),
         ([1, 256, 7, 7], [128, 256, 1, 1], [1, 1], 0, true),
     ];
     for (i, (x, w, dilations, pad, constant)) in cases.into_iter().enumerate() {
