@@ -109,7 +109,7 @@ fn constant_rows(pads: &[i64], k: &mut Kernel, n_in: usize) {
     // This row's source offset (indices clamped: a padded row reads nothing) and validity.
     let (mut src, mut dst) = (k.b.idx(0), k.b.idx(0));
     let mut row_ok: Option<String> = None;
-    let (xs, os) = (strides(&x.shape), strides(&o.shape));
+    let (xs, os) = (kiln_ir::ops::index::strides(&x.shape), kiln_ir::ops::index::strides(&o.shape));
     for d in 0..r - 1 {
         let iv = &nest.ivs[d];
         let sd = k.b.affine(iv, 1, -pads[d]);
@@ -172,13 +172,4 @@ fn constant_rows(pads: &[i64], k: &mut Kernel, n_in: usize) {
         chunk(k, &j0, Some(on - full));
     }
     k.close(nest);
-}
-
-/// Row-major strides of `shape`.
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        s[d] = s[d + 1] * shape[d + 1];
-    }
-    s
 }
