@@ -517,23 +517,14 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
             return None;
         }
         let direct = crate::lower::conv_direct::applies(dt, strides, pads, 1, &node.outputs[0].ty.shape);
-        let taps = direct.then(|| {
-            ConvTaps::of_weights(
-                &t.to_f64_vec().iter().map(|v| *v as f32).collect::<Vec<_>>(),
-                [s[0], s[1], s[2], s[3]],
-            )
-        });
         let (y, x) = (&node.outputs[0].ty.shape, &graph.value_type(graph.inputs_of(n)[0]).shape);
         let conv_geo = direct.then(|| ([y[2], y[3]], x[3]));
-        return Some(Prepack {
-            b: t.clone(),
-            input: 1,
-            k: s[1..].iter().product(),
-            n: s[0],
-            trans: false,
-            taps,
-            conv_geo,
-        });
+        let mut pk =
+            Prepack { b: t.clone(), input: 1, k: s[1..].iter().product(), n: s[0], trans: false, taps: None, conv_geo };
+        if direct {
+            pk.taps = Some(ConvTaps::of_weights(&pk.values(), [s[0], s[1], s[2], s[3]]));
+        }
+        return Some(pk);
     }
     let Op::Gemm { trans_a, trans_b, .. } = &node.op else { return None };
     let ins = graph.inputs_of(n);
