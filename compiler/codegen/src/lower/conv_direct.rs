@@ -257,8 +257,7 @@ pub(super) struct Strip<'a> {
 /// and `q % W < OW`).
 fn columns(kn: &mut Kernel, t: &Tiles, g: &Geo, j0: &str, nv: usize) -> Vec<(String, String)> {
     let v = IdxVec::new(t.w, "i32");
-    let lanes: Vec<String> = (0..t.w).map(|i| i.to_string()).collect();
-    let iota = kn.b.typed_const(&format!("dense<[{}]>", lanes.join(", ")), &v.ity);
+    let iota = v.lanes(kn, 1);
     let (npv, wv, owv) =
         (v.splat_const(kn, g.np as i64), v.splat_const(kn, g.w as i64), v.splat_const(kn, g.ow as i64));
     (0..nv)

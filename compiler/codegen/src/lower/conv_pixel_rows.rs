@@ -201,8 +201,7 @@ fn micro_tile(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, (s, panel): (
     let res = kn.b.end_for_iter(l, &accs);
     // Channel `j0 + v*W + lane` of pixel `p` lies at o_img + (j0 + v*W + lane) * P + p.
     let iv = IdxVec::new(t.w, "i32");
-    let lanes: Vec<String> = (0..t.w).map(|i| (i * g.p).to_string()).collect();
-    let offs = kn.b.typed_const(&format!("dense<[{}]>", lanes.join(", ")), &iv.ity);
+    let offs = iv.lanes(kn, g.p);
     let all = kn.b.typed_const("dense<true>", &t.mty);
     for (v, (col, mask)) in cols.iter().enumerate() {
         let ch0 = kn.b.affine(col, g.p as i64, 0);

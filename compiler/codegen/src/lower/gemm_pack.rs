@@ -160,8 +160,7 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
     let plane0 = kn.b.affine(&image, ic.x.shape[1] as i64, 0);
     let plane0 = kn.b.iadd(&plane0, &cbase);
     // Per W columns: window origin (y0, x0), its offset y0*W + x0, and whether inside N.
-    let lanes: Vec<String> = (0..t.w).map(|i| i.to_string()).collect();
-    let iota = kn.b.typed_const(&format!("dense<[{}]>", lanes.join(", ")), &v.ity);
+    let iota = v.lanes(kn, 1);
     let (n_v, ow_v) = (v.splat_const(kn, p.n as i64), v.splat_const(kn, ic.out_w as i64));
     let (sh, sw) = (v.splat_const(kn, ic.strides[0] as i64), v.splat_const(kn, ic.strides[1] as i64));
     let (pt, pl) = (v.splat_const(kn, ic.pads[0] as i64), v.splat_const(kn, ic.pads[1] as i64));
@@ -235,12 +234,19 @@ fn pack_im2col(kn: &mut Kernel, p: &Product, ic: &Im2Col, t: &Tiles, bp: &Mem, b
 pub(super) struct IdxVec {
     pub ity: String,
     it: &'static str,
+    w: usize,
 }
 
 impl IdxVec {
     /// `w` lanes of `it` (`i32` or `i64`).
     pub fn new(w: usize, it: &'static str) -> IdxVec {
-        IdxVec { ity: format!("vector<{w}x{it}>"), it }
+        IdxVec { ity: format!("vector<{w}x{it}>"), it, w }
+    }
+
+    /// The constant `[0, step, 2*step, ..]`: lane `i` holds `i * step`.
+    pub fn lanes(&self, kn: &mut Kernel, step: usize) -> String {
+        let v: Vec<String> = (0..self.w).map(|i| (i * step).to_string()).collect();
+        kn.b.typed_const(&format!("dense<[{}]>", v.join(", ")), &self.ity)
     }
 
     pub fn splat_const(&self, kn: &mut Kernel, x: i64) -> String {

@@ -128,8 +128,7 @@ fn constant_rows(pads: &[i64], k: &mut Kernel, n_in: usize) {
     }
     let (begin, n, on) = (pads[r - 1], x.shape[r - 1], o.shape[r - 1]);
     let iv = super::gemm_pack::IdxVec::new(w, "i32");
-    let lanes: Vec<String> = (0..w).map(|i| i.to_string()).collect();
-    let iota = k.b.typed_const(&format!("dense<[{}]>", lanes.join(", ")), &iv.ity);
+    let iota = iv.lanes(k, 1);
     let (zero_v, n_v) = (iv.splat_const(k, 0), iv.splat_const(k, n as i64));
     let none = k.b.typed_const("dense<false>", &mty);
     let chunk = |k: &mut Kernel, j0: &str, tail: Option<usize>| {

@@ -135,8 +135,7 @@ fn max_f32_rows(kernel: &[usize], win: &Window, k: &mut Kernel) {
     let plane = k.b.affine(&n, x.shape[1] as i64, 0);
     let plane = k.b.iadd(&plane, &c);
     let plane = k.b.affine(&plane, (h * w) as i64, 0);
-    let iota: Vec<String> = (0..lanes).map(|i| i.to_string()).collect();
-    let iota = k.b.typed_const(&format!("dense<[{}]>", iota.join(", ")), &ity);
+    let iota = super::gemm_pack::IdxVec::new(lanes, "i32").lanes(k, 1);
     let splat = |k: &mut Kernel, v: &str| {
         let s = k.b.op(format!("arith.index_cast {v} : index to i32"));
         k.b.op(format!("vector.broadcast {s} : i32 to {ity}"))
