@@ -1,6 +1,6 @@
 //! Running a [`Model`]: argument checks, one aligned scratch block per run (arena + staging copies
 //! of misaligned caller buffers; the model keeps the last one for the next run), buffer pointer
-//! resolution, and the workgroup dispatch of every step, in order, on the model's thread pool.
+//! resolution, and the workgroup dispatch of every step, in order, on the model's worker pool.
 //! [`Model::profile`] runs the same path and times every step.
 
 use crate::aligned::AlignedBuf;
@@ -9,22 +9,6 @@ use crate::model::{workgroup_count, Model};
 use crate::plan::BufRef;
 use crate::tensor::{type_string, HostTensor};
 use kiln_abi::{align_up, BUFFER_ALIGN};
-use rayon::prelude::*;
-
-/// A pointer to one step's argument array, shared by the workgroups of that step.
-#[derive(Clone, Copy)]
-struct ArgsPtr(*const *mut u8);
-
-// SAFETY: the argument array outlives the step (it is owned by the running `run_into` frame),
-// and kernels only read it; the buffers it names are written by disjoint workgroups per the ABI.
-unsafe impl Send for ArgsPtr {}
-unsafe impl Sync for ArgsPtr {}
-
-impl ArgsPtr {
-    fn get(self) -> *const *mut u8 {
-        self.0
-    }
-}
 
 fn is_aligned(p: *const u8) -> bool {
     (p as usize).is_multiple_of(BUFFER_ALIGN)
@@ -205,32 +189,27 @@ impl Model {
     fn dispatch(&self, args: &[*mut u8], mut times: Option<&mut [std::time::Duration]>) {
         let threads = self.threads;
         debug_assert_eq!(args.len(), self.plan.step_buffers.len());
-        let base = ArgsPtr(args.as_ptr());
-        let mut run_steps = move || {
-            for (i, step) in self.plan.steps.iter().enumerate() {
-                let t0 = times.is_some().then(std::time::Instant::now);
-                let n = workgroup_count(step.max_workgroups, threads, step.per_thread);
-                let kernel = step.kernel;
-                // SAFETY: `step.args` lies within `args` (built from the same plan).
-                let p = ArgsPtr(unsafe { base.get().add(step.args.start) });
-                if n == 1 {
-                    // SAFETY: the plan validated every buffer id and size; the pointers are live
-                    // for this call; workgroup 0 of 1 covers the whole step.
-                    unsafe { kernel(p.get(), 0, 1) };
-                } else {
-                    (0..n).into_par_iter().for_each(|wg| {
-                        // SAFETY: as above; workgroups of one step are independent (ABI).
-                        unsafe { kernel(p.get(), wg as i64, n as i64) };
-                    });
-                }
-                if let (Some(t), Some(t0)) = (times.as_deref_mut(), t0) {
-                    t[i] += t0.elapsed();
+        // Another run holding the pool: run this one's workgroups here, one after another.
+        let session = self.pool.as_ref().and_then(|p| p.session());
+        for (i, step) in self.plan.steps.iter().enumerate() {
+            let t0 = times.is_some().then(std::time::Instant::now);
+            let n = workgroup_count(step.max_workgroups, threads, step.per_thread);
+            // SAFETY: `step.args` lies within `args` (built from the same plan).
+            let p = unsafe { args.as_ptr().add(step.args.start) }.cast::<*mut u8>();
+            match &session {
+                // SAFETY: the plan validated every buffer id and size; the pointers are live for
+                // this call; workgroups of one step are independent (ABI) and cover it together.
+                Some(s) if n > 1 => unsafe { s.run_step(step.kernel, p, n as usize) },
+                _ => {
+                    for wg in 0..n {
+                        // SAFETY: as above.
+                        unsafe { (step.kernel)(p, wg as i64, n as i64) };
+                    }
                 }
             }
-        };
-        match &self.pool {
-            Some(pool) => pool.install(run_steps),
-            None => run_steps(),
+            if let (Some(t), Some(t0)) = (times.as_deref_mut(), t0) {
+                t[i] += t0.elapsed();
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! kiln runtime: loads a compiled `model.so` (the artifact ABI of `kiln-abi`), validates it
-//! against this host and its own metadata, and runs its workgroup schedule on a per-model rayon
-//! thread pool. Rust API: [`Model`], [`HostTensor`], [`DType`], [`TensorInfo`], [`Error`];
+//! against this host and its own metadata, and runs its workgroup schedule on a per-model
+//! worker pool (`pool.rs`). Rust API: [`Model`], [`HostTensor`], [`DType`], [`TensorInfo`], [`Error`];
 //! C API: `capi.rs` / `include/kiln.h` (built into `libkiln_runtime.so`). See docs/abi.md.
 //!
 //! ```no_run
@@ -23,6 +23,7 @@ mod exec;
 mod fresh_dlopen;
 mod model;
 mod plan;
+mod pool;
 mod target_check;
 mod tensor;
 

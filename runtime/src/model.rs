@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// from several threads at once (each run has its own arena; one is kept for reuse).
 pub struct Model {
     pub(crate) plan: Plan,
-    pub(crate) pool: Option<rayon::ThreadPool>,
+    pub(crate) pool: Option<crate::pool::Pool>,
     pub(crate) threads: usize,
     /// The scratch block (arena + staging) of the last run, reused by the next one so a run
     /// allocates nothing; a run that finds it taken (a concurrent run) allocates its own.
@@ -50,11 +50,7 @@ impl Model {
         let pool = if threads > 1 {
             // Kernels keep their packed GEMM panels on the stack (`scratch_bytes`).
             let scratch = loaded.metadata.kernels.iter().map(|k| k.scratch_bytes as usize).max().unwrap_or(0);
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .stack_size((4 << 20).max(2 * scratch + (1 << 20)))
-                .thread_name(|i| format!("kiln-worker-{i}"))
-                .build()
+            let pool = crate::pool::Pool::new(threads, (4 << 20).max(2 * scratch + (1 << 20)))
                 .map_err(|e| Error::ThreadPool { threads, cause: e.to_string() })?;
             Some(pool)
         } else {

@@ -504,7 +504,8 @@ fn conv_constant_weights_gathered() {
 /// (which the strips' columns map onto with W - OW dropped per row). The last six take the
 /// other orientation on AVX-512 (`lower::conv_pixel_rows`: pixels as rows, channels along the
 /// vectors, scattered): a 7x7 output, dilation with a non-square image, a partial last channel
-/// strip, five images (split by image), two images (looped), a pointwise conv.
+/// strip, five images (split by image), two images (looped), a pointwise conv, several depth
+/// blocks and pixel-tile groups.
 #[test]
 fn conv_direct_unpadded_stride1() {
     use kiln_codegen::lower::conv_pixel_rows as pixel_rows;
@@ -512,7 +513,7 @@ fn conv_direct_unpadded_stride1() {
     let mut rng = Rng::new(33);
     let mut took_pixel_rows = 0;
     // (x, w, dilations, pad in front, weights constant)
-    let cases: [([usize; 4], [usize; 4], [usize; 2], usize, bool); 14] = [
+    let cases: [([usize; 4], [usize; 4], [usize; 2], usize, bool); 15] = [
         ([1, 5, 19, 17], [14, 5, 3, 3], [1, 1], 0, true),
         ([1, 32, 20, 22], [13, 32, 3, 3], [2, 2], 0, true),
         ([5, 4, 9, 8], [7, 4, 3, 3], [1, 1], 1, true),
@@ -527,6 +528,8 @@ fn conv_direct_unpadded_stride1() {
         ([5, 16, 6, 6], [64, 16, 3, 3], [1, 1], 1, true),
         ([2, 32, 7, 7], [64, 32, 3, 3], [1, 1], 1, true),
         ([1, 256, 7, 7], [128, 256, 1, 1], [1, 1], 0, true),
+        // 43 pixel tiles in groups of 16, three depth blocks, two strips that workgroups share.
+        ([1, 64, 16, 16], [128, 64, 3, 3], [1, 1], 1, true),
     ];
     for (i, (x, w, dilations, pad, constant)) in cases.into_iter().enumerate() {
         let wt = random(&mut rng, f, &w);

@@ -240,7 +240,7 @@ fn region(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, [b0, b1, t0, t1, 
     };
     let c0 = pixel(kn, s0);
     let c1 = pixel(kn, s1);
-    Region { b0: b0.clone(), b1: b1.clone(), r0, r1, c0, c1 }
+    Region { b0: b0.clone(), b1: b1.clone(), r0, r1, c0, c1, units: None }
 }
 
 /// One strip's operands: the flat input and output, this image's offsets into them, the

@@ -13,18 +13,31 @@
 //! enough product amortizes. [`better`] chooses per convolution.
 //!
 //! The last tile's rows past the last pixel repeat the last pixel (the same value stored
-//! twice), so no row is masked. Workgroups split the images (four or more), else the channel
-//! strips (eight or more), else the pixel tiles.
+//! twice), so no row is masked. Workgroups split the images (four or more), else the
+//! (channel strip, pixel tile) units in strip-major order, so each reads about its share of the
+//! weights ([`Units`]; a fused epilogue follows the same units).
+//!
+//! A deep product runs in depth blocks of [`DEPTH_BLOCK`] steps: per group of [`GROUP_TILES`]
+//! pixel tiles, every block passes over all of the group's tiles while the block's weights are
+//! in cache, the partial sums waiting in stack scratch, and each tile prefetches its share of the
+//! next block's weights ([`Prefetch`]), which in a whole model come from memory.
 
 use super::conv_direct::{DirectConv, Strip};
 use super::gemm_pack::IdxVec;
-use super::gemm_tiled::{by_fullness, strip_cols, Region, Tiled, Tiles};
-use crate::emit::Kernel;
+use super::gemm_tiled::{by_fullness, strip_cols, Region, Tiled, Tiles, Units};
+use crate::emit::{Kernel, Mem};
+use kiln_ir::DType;
 
 /// Partition the images when there are at least this many.
 const MIN_IMAGES_TO_SPLIT: usize = 4;
-/// Partition channel strips when there are at least this many, else pixel tiles.
-const MIN_STRIPS_TO_SPLIT: usize = 8;
+/// Depth steps `(channel, tap)` of one block: a strip's weights for one block (256 x 64 f32 with
+/// 16 lanes, 64 KiB) stay in cache while every pixel tile of a group runs over them.
+const DEPTH_BLOCK: usize = 256;
+/// Pixel tiles per group, whose partial sums wait in stack scratch between depth blocks
+/// (16 x 6 x 64 f32, 24 KiB).
+const GROUP_TILES: usize = 16;
+/// f32 per cache line.
+const LINE_F32: usize = 16;
 /// Estimated cycles of one 16-lane scatter, against one vector FMA per cycle: the scatters of
 /// a tile cost about this many depth steps.
 const SCATTER_STEPS: f64 = 20.0;
@@ -70,7 +83,7 @@ pub fn packed_len(lanes: usize, m: usize, k: usize) -> usize {
 }
 
 /// Emit this workgroup's share (`d.a` holds [`pack_whole_depth`]'s panels); returns the output
-/// view `[M, OH*OW]` and the rectangle written (channels as rows, pixels as columns).
+/// view `[M, OH*OW]` and the units written (channel strips as rows, pixel tiles as columns).
 pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
     let (images, c, h, w) = (d.x.shape[0], d.x.shape[1], d.x.shape[2], d.x.shape[3]);
     let [oh, ow] = d.out_hw;
@@ -79,49 +92,131 @@ pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
     let mut t = Tiles::new(kn.f32_lanes, k);
     t.kc = k;
     let (pt, ns) = (p.div_ceil(t.mr), d.m.div_ceil(t.nr));
+    let per = c / d.taps.groups;
+    let cb = (DEPTH_BLOCK / d.taps.taps.len()).clamp(1, per);
+    let blocks = per.div_ceil(cb);
     let zero = kn.b.idx(0);
-    let (all_t, all_s) = (kn.b.idx(pt as i64), kn.b.idx(ns as i64));
-    let ([b0, b1], [t0, t1], [s0, s1]) = if images >= MIN_IMAGES_TO_SPLIT {
+    let all_u = kn.b.idx((ns * pt) as i64);
+    let ([b0, b1], [u0, u1]) = if images >= MIN_IMAGES_TO_SPLIT {
         let (b0, b1) = kn.partition(images);
-        ([b0, b1], [zero.clone(), all_t], [zero.clone(), all_s])
+        ([b0, b1], [zero.clone(), all_u])
     } else {
         let all_b = kn.b.idx(images as i64);
-        if ns >= MIN_STRIPS_TO_SPLIT || pt == 1 {
-            let (s0, s1) = kn.partition(ns);
-            ([zero.clone(), all_b], [zero.clone(), all_t], [s0, s1])
-        } else {
-            let (t0, t1) = kn.partition(pt);
-            ([zero.clone(), all_b], [t0, t1], [zero.clone(), all_s])
-        }
+        let (u0, u1) = kn.partition(ns * pt);
+        ([zero.clone(), all_b], [u0, u1])
     };
-    let (mv, pv) = (kn.b.idx(d.m as i64), kn.b.idx(p as i64));
-    let span = |kn: &mut Kernel, a: &str, b: &str, unit: usize, end: &str| {
-        let lo = kn.b.affine(a, unit as i64, 0);
-        let hi = kn.b.affine(b, unit as i64, 0);
-        (kn.b.imin(&lo, end), kn.b.imin(&hi, end))
+    let units = Units { u0: u0.clone(), u1: u1.clone(), tiles: pt, rows: t.nr, cols: t.mr, r_end: d.m, c_end: p };
+    let region = Region {
+        b0: b0.clone(),
+        b1: b1.clone(),
+        r0: zero.clone(),
+        r1: zero.clone(),
+        c0: zero.clone(),
+        c1: zero.clone(),
+        units: Some(units),
     };
-    let (r0, r1) = span(kn, &s0, &s1, t.nr, &mv);
-    let (c0, c1) = span(kn, &t0, &t1, t.mr, &pv);
-    let region = Region { b0: b0.clone(), b1: b1.clone(), r0, r1, c0, c1 };
+    // Partial sums of a group's tiles between depth blocks: [tile][MR][NR] on the stack.
+    let scratch = (blocks > 1).then(|| {
+        let size = GROUP_TILES * t.mr * t.nr;
+        let sc = Mem { name: kn.b.fresh(), dtype: DType::F32, shape: vec![size] };
+        kn.scratch_bytes += (size * 4) as u64;
+        kn.b.line(format!("{} = memref.alloca() {{alignment = 64 : i64}} : {}", sc.name, sc.memref_ty()));
+        sc
+    });
 
     let (xf, of) = (kn.flat(&d.x), kn.flat(&d.o));
     let bi = kn.b.for_(&b0, &b1);
     let x_img = kn.b.affine(&bi, (c * h * w) as i64, 0);
     let o_img = kn.b.affine(&bi, (d.m * p) as i64, 0);
+    // Strips [u0 / pt, ceil(u1 / pt)); in strip s the tiles [max(u0, s*pt), min(u1, (s+1)*pt)) - s*pt.
+    let ptv = kn.b.idx(pt as i64);
+    let s0 = kn.b.op(format!("arith.divui {u0}, {ptv} : index"));
+    let u1p = kn.b.affine(&u1, 1, pt as i64 - 1);
+    let s1 = kn.b.op(format!("arith.divui {u1p}, {ptv} : index"));
     let s = kn.b.for_(&s0, &s1);
+    let base = kn.b.affine(&s, pt as i64, 0);
+    let lo = kn.b.op(format!("arith.maxsi {u0}, {base} : index"));
+    let end = kn.b.affine(&base, 1, pt as i64);
+    let hi = kn.b.imin(&u1, &end);
+    let (t0, t1) = (kn.b.isub(&lo, &base), kn.b.isub(&hi, &base));
     let j0 = kn.b.affine(&s, t.nr as i64, 0);
     let panel = kn.b.affine(&s, (k * t.nr) as i64, 0);
     let geo = Geo { c, h, w, ow, p };
     let strip = Strip { x: &xf, o: &of, x_img: &x_img, o_img: &o_img, j0: &j0 };
     by_fullness(kn, &t, d.m, &j0, &mut |kn, masked| {
-        let ti = kn.b.for_(&t0, &t1);
-        let p0 = kn.b.affine(&ti, t.mr as i64, 0);
-        micro_tile(kn, d, &t, &geo, (&strip, &panel), &p0, masked);
+        let tile = |kn: &mut Kernel, ti: &str, chans: [&str; 2], from: Acc, to: Acc, prefetch: Option<Prefetch>| {
+            let p0 = kn.b.affine(ti, t.mr as i64, 0);
+            let at = Tile { chans, from, to, masked, prefetch };
+            micro_tile(kn, d, &t, &geo, (&strip, &panel), &p0, &at);
+        };
+        let (c_lo, c_hi) = (kn.b.idx(0), kn.b.idx(per as i64));
+        let Some(sc) = &scratch else {
+            let ti = kn.b.for_(&t0, &t1);
+            tile(kn, &ti, [&c_lo, &c_hi], Acc::Bias, Acc::Output, None);
+            kn.b.end_for();
+            return;
+        };
+        // Groups of GROUP_TILES tiles; per group every depth block runs over all its tiles while
+        // the block's weights stay in cache.
+        // Each tile of a group prefetches its share of the next block's weights (the next
+        // strip's first block after the last): `lines` cache lines per channel.
+        let lines = (d.taps.taps.len() * t.nr).div_ceil(GROUP_TILES.min(pt) * LINE_F32);
+        let step = kn.b.idx(GROUP_TILES as i64);
+        let g = kn.b.for_step(&t0, &t1, &step);
+        let g_end = kn.b.affine(&g, 1, GROUP_TILES as i64);
+        let g_end = kn.b.imin(&g_end, &t1);
+        let blk = |kn: &mut Kernel, chans: [&str; 2], first: bool, last: bool| {
+            let ti = kn.b.for_(&g, &g_end);
+            let slot = kn.b.isub(&ti, &g);
+            let from = if first { Acc::Bias } else { Acc::Scratch(sc, &slot) };
+            let to = if last { Acc::Output } else { Acc::Scratch(sc, &slot) };
+            tile(kn, &ti, chans, from, to, Some(Prefetch { slot: &slot, cb, lines }));
+            kn.b.end_for();
+        };
+        let c1 = kn.b.idx(cb as i64);
+        blk(kn, [&c_lo, &c1], true, false);
+        if blocks > 2 {
+            let (one, nb) = (kn.b.idx(1), kn.b.idx(blocks as i64 - 1));
+            let bl = kn.b.for_(&one, &nb);
+            let a = kn.b.affine(&bl, cb as i64, 0);
+            let b = kn.b.affine(&bl, cb as i64, cb as i64);
+            blk(kn, [&a, &b], false, false);
+            kn.b.end_for();
+        }
+        let last = kn.b.idx(((blocks - 1) * cb) as i64);
+        blk(kn, [&last, &c_hi], false, true);
         kn.b.end_for();
     });
     kn.b.end_for();
     kn.b.end_for();
     Tiled { o: d.o.clone(), region }
+}
+
+/// Where a tile's accumulators start from or go to: the bias (or zero) / the output (scattered),
+/// or slot `slot` of the group's scratch.
+enum Acc<'a> {
+    Bias,
+    Output,
+    Scratch(&'a Mem, &'a str),
+}
+
+/// One micro-tile's job: input channels `[chans[0], chans[1])` of every block.
+struct Tile<'a> {
+    chans: [&'a str; 2],
+    from: Acc<'a>,
+    to: Acc<'a>,
+    masked: bool,
+    prefetch: Option<Prefetch<'a>>,
+}
+
+/// The next block's weights, fetched while this block runs: tile `slot` of its group, at channel
+/// `j` of its `cb`-channel block, prefetches `lines` lines from line `(slot * cb + j) * lines` of
+/// the block that follows. Weights that come from memory (a model's are larger than the caches)
+/// then arrive while the group's tiles compute instead of stalling the block's first tile.
+struct Prefetch<'a> {
+    slot: &'a str,
+    cb: usize,
+    lines: usize,
 }
 
 /// The geometry the tile reads: input channels, plane `h x w`, output width, pixels.
@@ -134,14 +229,12 @@ struct Geo {
 }
 
 /// The `MR` pixels from `p0` (clamped to the last) x the strip's channels (weights at `panel`):
-/// start from the bias (or zero), run channel by channel over the taps (unrolled), scatter each
-/// channel vector.
-fn micro_tile(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, (s, panel): (&Strip, &str), p0: &str, masked: bool) {
-    let nv = if masked { (d.m % t.nr).div_ceil(t.w) } else { t.nv };
-    let mut cols = strip_cols(kn, t, d.m, s.j0, masked);
+/// start from `at.from`, run over `at.chans` with the taps unrolled, leave the sums at `at.to`.
+fn micro_tile(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, (s, panel): (&Strip, &str), p0: &str, at: &Tile) {
+    let nv = if at.masked { (d.m % t.nr).div_ceil(t.w) } else { t.nv };
+    let mut cols = strip_cols(kn, t, d.m, s.j0, at.masked);
     cols.truncate(nv);
     let [dh, dw] = d.dilations;
-    let per = g.c / d.taps.groups;
     let (chan_stride, block_stride) = d.taps.strides(g.c);
     let plane = g.h * g.w;
     // Pixel of each row (past the last: the last) and where it sits in the input plane.
@@ -158,26 +251,56 @@ fn micro_tile(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, (s, panel): (
         qs.push(kn.b.iadd(&q, s.x_img));
         pix.push(pr);
     }
-    let zv = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
-    let inits: Vec<String> = cols
-        .iter()
-        .map(|(col, mask)| match &d.bias {
-            Some(b) => super::gemm_tiled::vload(kn, t, b, std::slice::from_ref(col), mask.as_ref()),
-            None => zv.clone(),
-        })
-        .collect();
+    // Scratch element of row r, vector v: (slot * MR + r) * NR + v * W.
+    let scratch_at = |kn: &mut Kernel, slot: &str, r: usize, v: usize| {
+        kn.b.affine(slot, (t.mr * t.nr) as i64, (r * t.nr + v * t.w) as i64)
+    };
     let mut carried = Vec::new();
-    for _ in 0..t.mr {
-        carried.extend(inits.iter().map(|v| (v.clone(), t.vty.clone())));
+    match &at.from {
+        Acc::Scratch(sc, slot) => {
+            for r in 0..t.mr {
+                for v in 0..nv {
+                    let i = scratch_at(kn, slot, r, v);
+                    carried.push((super::gemm_tiled::vload(kn, t, sc, &[i], None), t.vty.clone()));
+                }
+            }
+        }
+        _ => {
+            let zv = kn.b.typed_const("dense<0.000000e+00>", &t.vty);
+            let inits: Vec<String> = cols
+                .iter()
+                .map(|(col, mask)| match &d.bias {
+                    Some(b) => super::gemm_tiled::vload(kn, t, b, std::slice::from_ref(col), mask.as_ref()),
+                    None => zv.clone(),
+                })
+                .collect();
+            for _ in 0..t.mr {
+                carried.extend(inits.iter().map(|v| (v.clone(), t.vty.clone())));
+            }
+        }
     }
-    let (zero, channels) = (kn.b.idx(0), kn.b.idx(per as i64));
-    let l = kn.b.for_iter(&zero, &channels, &carried);
+    let l = kn.b.for_iter(at.chans[0], at.chans[1], &carried);
     let xo = kn.b.affine(&l.iv, (chan_stride * plane) as i64, 0);
     let nt = d.taps.taps.len();
     // Panel row of depth step (c, t): panel + (c * taps + t) * NR.
     let row0 = kn.b.affine(&l.iv, (nt * t.nr) as i64, 0);
     let row0 = kn.b.iadd(panel, &row0);
     let rows_x: Vec<String> = qs.iter().map(|q| kn.b.iadd(q, &xo)).collect();
+    if let Some(pf) = &at.prefetch {
+        // Line (slot * cb + (c - c_lo)) * lines of the block at panel + c_hi * taps * NR.
+        let next = kn.b.affine(at.chans[1], (nt * t.nr) as i64, 0);
+        let next = kn.b.iadd(panel, &next);
+        let chunk = (pf.lines * LINE_F32) as i64;
+        let me = kn.b.affine(pf.slot, pf.cb as i64 * chunk, 0);
+        let j = kn.b.isub(&l.iv, at.chans[0]);
+        let j = kn.b.affine(&j, chunk, 0);
+        let o = kn.b.iadd(&next, &me);
+        let o = kn.b.iadd(&o, &j);
+        for line in 0..pf.lines {
+            let o = kn.b.affine(&o, 1, (line * LINE_F32) as i64);
+            kn.b.line(format!("memref.prefetch {}[{o}], read, locality<3>, data : {}", d.a.name, d.a.memref_ty()));
+        }
+    }
     let mut accs: Vec<String> = l.accs.clone();
     for (ti, tap) in d.taps.taps.iter().enumerate() {
         let tap_off = tap[0] * block_stride * plane + tap[1] * dh * g.w + tap[2] * dw;
@@ -199,6 +322,15 @@ fn micro_tile(kn: &mut Kernel, d: &DirectConv, t: &Tiles, g: &Geo, (s, panel): (
         accs = next;
     }
     let res = kn.b.end_for_iter(l, &accs);
+    if let Acc::Scratch(sc, slot) = &at.to {
+        for r in 0..t.mr {
+            for v in 0..nv {
+                let i = scratch_at(kn, slot, r, v);
+                super::gemm_tiled::vstore(kn, t, &res[nv * r + v], sc, &[i], None);
+            }
+        }
+        return;
+    }
     // Channel `j0 + v*W + lane` of pixel `p` lies at o_img + (j0 + v*W + lane) * P + p.
     let iv = IdxVec::new(t.w, "i32");
     let offs = iv.lanes(kn, g.p);

@@ -7,7 +7,7 @@
 
 use super::gemm_tiled::Tiled;
 use super::{gemm, matmul, unary};
-use crate::emit::Kernel;
+use crate::emit::{Kernel, Mem};
 use crate::error::{CodegenError, Result};
 use kiln_ir::{BinaryOp, Graph, NodeIndex, Op, UnaryOp};
 
@@ -59,9 +59,9 @@ pub fn lower_fused(
     Ok(())
 }
 
-/// Apply `ops` in place over the workgroup's rectangle of `t.o`.
+/// Apply `ops` in place over what the workgroup wrote: its rectangle of `t.o`, or strip by strip
+/// over its units.
 fn apply(k: &mut Kernel, ops: &[EpOp], t: &Tiled) {
-    let dt = t.o.dtype;
     let others: Vec<_> = ops
         .iter()
         .map(|op| match op {
@@ -72,11 +72,54 @@ fn apply(k: &mut Kernel, ops: &[EpOp], t: &Tiled) {
     let r = &t.region;
     let batched = t.o.rank() == 3;
     let bi = batched.then(|| k.b.for_(&r.b0, &r.b1));
-    let i = k.b.for_(&r.r0, &r.r1);
-    let j = k.b.for_(&r.c0, &r.c1);
-    let idx: Vec<String> = bi.iter().cloned().chain([i, j]).collect();
+    match &r.units {
+        None => rect(k, ops, &others, t, bi.as_deref(), [&r.r0, &r.r1, &r.c0, &r.c1]),
+        Some(u) => {
+            // Strips [u0 / tiles, ceil(u1 / tiles)); in strip s the units [max(u0, s*tiles),
+            // min(u1, (s+1)*tiles)).
+            let tiles = k.b.idx(u.tiles as i64);
+            let s0 = k.b.op(format!("arith.divui {}, {tiles} : index", u.u0));
+            let u1p = k.b.affine(&u.u1, 1, u.tiles as i64 - 1);
+            let s1 = k.b.op(format!("arith.divui {u1p}, {tiles} : index"));
+            let s = k.b.for_(&s0, &s1);
+            let base = k.b.affine(&s, u.tiles as i64, 0);
+            let lo = k.b.op(format!("arith.maxsi {}, {base} : index", u.u0));
+            let end = k.b.affine(&base, 1, u.tiles as i64);
+            let hi = k.b.imin(&u.u1, &end);
+            let (r_end, c_end) = (k.b.idx(u.r_end as i64), k.b.idx(u.c_end as i64));
+            let r0 = k.b.affine(&s, u.rows as i64, 0);
+            let r1 = k.b.affine(&s, u.rows as i64, u.rows as i64);
+            let r1 = k.b.imin(&r1, &r_end);
+            let t0 = k.b.isub(&lo, &base);
+            let t1 = k.b.isub(&hi, &base);
+            let c0 = k.b.affine(&t0, u.cols as i64, 0);
+            let c0 = k.b.imin(&c0, &c_end);
+            let c1 = k.b.affine(&t1, u.cols as i64, 0);
+            let c1 = k.b.imin(&c1, &c_end);
+            rect(k, ops, &others, t, bi.as_deref(), [&r0, &r1, &c0, &c1]);
+            k.b.end_for();
+        }
+    }
+    if batched {
+        k.b.end_for();
+    }
+}
+
+/// `ops` over rows `[r0, r1)` x columns `[c0, c1)` of `t.o` (of batch `bi` when batched).
+fn rect(
+    k: &mut Kernel,
+    ops: &[EpOp],
+    others: &[Option<Mem>],
+    t: &Tiled,
+    bi: Option<&str>,
+    [r0, r1, c0, c1]: [&String; 4],
+) {
+    let dt = t.o.dtype;
+    let i = k.b.for_(r0, r1);
+    let j = k.b.for_(c0, c1);
+    let idx: Vec<String> = bi.map(str::to_string).into_iter().chain([i, j]).collect();
     let mut v = k.b.load(&t.o, &idx);
-    for (op, other) in ops.iter().zip(&others) {
+    for (op, other) in ops.iter().zip(others) {
         v = match op {
             EpOp::Unary(u) => unary::float(&mut k.b, *u, &v, dt),
             EpOp::Binary { op, value_first, .. } => {
@@ -97,7 +140,4 @@ fn apply(k: &mut Kernel, ops: &[EpOp], t: &Tiled) {
     k.b.store(&v, &t.o, &idx);
     k.b.end_for();
     k.b.end_for();
-    if batched {
-        k.b.end_for();
-    }
 }

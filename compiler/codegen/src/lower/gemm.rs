@@ -77,7 +77,7 @@ pub fn lower(
 
     if alpha != 1.0 || c.is_some() {
         let (b0, b1, r0, r1) = Default::default();
-        let r = Region { b0, b1, r0, r1, c0: jlo, c1: jhi };
+        let r = Region { b0, b1, r0, r1, c0: jlo, c1: jhi, units: None };
         epilogue(k, alpha, beta, c.as_ref(), &o, &i, &r);
     }
 

@@ -54,7 +54,7 @@ pub struct Bias {
 }
 
 /// The output rectangle one workgroup wrote: batches `[b0, b1)` (both 0 and 1 when unbatched),
-/// rows `[r0, r1)`, columns `[c0, c1)`.
+/// rows `[r0, r1)`, columns `[c0, c1)`; or, with `units`, the rows and columns of those units.
 pub struct Region {
     pub b0: String,
     pub b1: String,
@@ -62,6 +62,20 @@ pub struct Region {
     pub r1: String,
     pub c0: String,
     pub c1: String,
+    pub units: Option<Units>,
+}
+
+/// A share that is no rectangle: units `[u0, u1)` of a strip-major grid with `tiles` units per
+/// strip; unit `u` is rows `[s*rows, min((s+1)*rows, r_end))` x columns
+/// `[t*cols, min((t+1)*cols, c_end))` with `s = u / tiles`, `t = u % tiles`.
+pub struct Units {
+    pub u0: String,
+    pub u1: String,
+    pub tiles: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub r_end: usize,
+    pub c_end: usize,
 }
 
 /// A tiled product's output as the kernel viewed it, and the rectangle this workgroup wrote.
@@ -76,6 +90,8 @@ const KC: usize = 256;
 const NC: usize = 256;
 /// Depth steps ahead that the micro-tile prefetches packed B.
 const PREFETCH_STEPS: usize = 8;
+/// Depth steps ahead that the micro-tile prefetches packed constant A (~2 KiB).
+const PREFETCH_A_STEPS: usize = 96;
 /// Partition column strips when there are at least this many, else row tiles.
 const MIN_STRIPS_TO_SPLIT: usize = 8;
 /// Partition the batch when it has at least this many matrices.
@@ -261,7 +277,7 @@ fn region(kn: &mut Kernel, p: &Product, t: &Tiles, [t0, t1, s0, s1]: [&String; 4
     let c0 = kn.b.affine(s0, t.nr as i64, 0);
     let c1a = kn.b.affine(s1, t.nr as i64, 0);
     let c1 = kn.b.imin(&c1a, &n);
-    Region { b0: String::new(), b1: String::new(), r0, r1, c0, c1 }
+    Region { b0: String::new(), b1: String::new(), r0, r1, c0, c1, units: None }
 }
 
 /// Set the workgroup's rectangle to the bias (or zero); the tiles then accumulate one K block
@@ -532,6 +548,13 @@ fn micro_tile(
         let off = kn.b.iadd(&blk0, &tile0);
         kn.b.iadd(&off, &step)
     });
+    // Constant A streams from memory (a model's weights outgrow the caches) at MR floats per
+    // depth step, the next row tile's panel right after this one's: prefetch it
+    // PREFETCH_A_STEPS steps ahead.
+    if let Some(s) = &a_step {
+        let o = kn.b.affine(s, 1, (PREFETCH_A_STEPS * t.mr) as i64);
+        kn.b.line(format!("memref.prefetch {}[{o}], read, locality<3>, data : {}", p.a.name, p.a.memref_ty()));
+    }
     let mut next = Vec::new();
     for (r, row) in rows.iter().enumerate() {
         let a = match &a_step {
