@@ -148,6 +148,9 @@ pub(super) struct Block {
     pub bi: String,
     pub panel0: String,
     pub origin: String,
+    /// B read in place: its row length N (depth step `l` at `panel0 + l * N`, strip `s` at
+    /// column `s * NR`); `None` for a packed panel.
+    pub row_stride: Option<usize>,
 }
 
 /// Batch index prefixes of the operands for one batch index (None: the operand has no batch dim).
@@ -181,6 +184,7 @@ pub(super) fn at(pre: &Option<String>, idx: &[String]) -> Vec<String> {
 /// Emit the product for this workgroup's share; returns the rectangle it wrote.
 pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
     let t = Tiles::new(kn.f32_lanes, p.k);
+    let mut in_place = false;
     let (mt, ns) = (p.m.div_ceil(t.mr), p.n.div_ceil(t.nr));
     let (zero, one) = (kn.b.idx(0), kn.b.idx(1));
     let (all_t, all_s) = (kn.b.idx(mt as i64), kn.b.idx(ns as i64));
@@ -189,9 +193,13 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
         ([b0, b1], [zero.clone(), all_t], [zero.clone(), all_s])
     } else {
         let all_b = kn.b.idx(p.batch as i64);
-        // With B packed at compile time a split by rows repeats no packing; each workgroup then
+        // With B packed at compile time (or read in place) a split by rows repeats no packing; each workgroup then
         // reads all of B instead of all of A, the cheaper one when B is no larger (M >= N).
-        let prepacked = matches!(p.b, BSource::Packed { .. });
+        let prepacked = match &p.b {
+            BSource::Packed { .. } => true,
+            BSource::Matrix { trans: false, .. } => reads_b_in_place(p),
+            _ => false,
+        };
         let rows_cheaper = prepacked && p.m >= p.n && mt >= MIN_STRIPS_TO_SPLIT;
         if (ns >= MIN_STRIPS_TO_SPLIT || mt == 1) && !rows_cheaper {
             let (s0, s1) = kn.partition(ns);
@@ -209,9 +217,14 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
     let mut region = region(kn, p, &t, [&t0, &t1, &s0, &s1]);
     (region.b0, region.b1) = (b0.clone(), b1.clone());
     let single_k = p.k <= t.kc;
-    // B packed at compile time is read in place; otherwise each workgroup packs into scratch.
+    // B packed at compile time is read in place, and so is a plain B whose rows do not alias in
+    // the cache ([`reads_b_in_place`]); otherwise each workgroup packs into scratch.
     let prepacked = match &p.b {
         BSource::Packed { mem } => Some(mem.clone()),
+        BSource::Matrix { mem, trans: false } if reads_b_in_place(p) => {
+            in_place = true;
+            Some(kn.flat(mem))
+        }
         _ => None,
     };
     let bp = match &prepacked {
@@ -248,12 +261,15 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
         let kc = kn.b.imin(&left, &kcs);
         (pc, kc)
     };
-    let (panel0, origin) = if prepacked.is_some() {
+    let (panel0, origin) = if in_place {
+        (kn.b.affine(&pc, p.n as i64, 0), zero.clone())
+    } else if prepacked.is_some() {
         (kn.b.affine(&pc, (ns * t.nr) as i64, 0), zero.clone())
     } else {
         (zero.clone(), jc.clone())
     };
-    let blk = Block { jc: jc.clone(), pc, kc, bi: bi.clone(), panel0, origin };
+    let row_stride = if in_place { Some(p.n) } else { None };
+    let blk = Block { jc: jc.clone(), pc, kc, bi: bi.clone(), panel0, origin, row_stride };
     if prepacked.is_none() {
         gemm_pack::pack(kn, p, &t, &bp, &blk, &jce);
     }
@@ -266,6 +282,24 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
         kn.b.end_for();
     }
     region
+}
+
+/// Whether the micro-tile reads a plain `[K, N]` B where it lies instead of packing it: saves
+/// every workgroup's copy of its columns (with few strips each packs all of B), unless B's rows
+/// fall into few cache sets (a row length of many 64-byte lines times a large power of two, as
+/// N = 768 or 3072 give) and evict each other.
+fn reads_b_in_place(p: &Product) -> bool {
+    let row_bytes = p.n * 4;
+    let lines = row_bytes / 64;
+    p.batch == 1 && (!row_bytes.is_multiple_of(64) || gcd(lines, 64) <= 4)
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 /// Rows `[t0*MR, min(t1*MR, M))` and columns `[s0*NR, min(s1*NR, N))`.
@@ -363,6 +397,9 @@ pub(super) fn vstore(kn: &mut Kernel, t: &Tiles, v: &str, m: &Mem, idx: &[String
 
 /// Offset of strip `s` of block `blk` in the packed panel.
 pub(super) fn strip_base(kn: &mut Kernel, t: &Tiles, s: &str, blk: &Block) -> String {
+    if blk.row_stride.is_some() {
+        return blk.panel0.clone();
+    }
     let rel = kn.b.isub(s, &blk.origin);
     let off = kn.b.affine(&rel, (t.kc * t.nr) as i64, 0);
     kn.b.iadd(&blk.panel0, &off)
@@ -522,19 +559,30 @@ fn micro_tile(
     let inits = tile_inits(kn, p, t, pre, &rows, &cols, tile.accumulate);
     let zero = kn.b.idx(0);
     let l = kn.b.for_iter(&zero, &blk.kc, &inits);
-    let off = kn.b.affine(&l.iv, t.nr as i64, 0);
+    // Depth step `l` of the strip: packed, `NR` values at base + l * NR; in place, B's row
+    // `pc + l` at base + l * N, its columns (masked past N) where `cols` says.
+    let stride = blk.row_stride.unwrap_or(t.nr);
+    let off = kn.b.affine(&l.iv, stride as i64, 0);
     let off = kn.b.iadd(tile.base, &off);
+    let at_col = |kn: &mut Kernel, v: usize, ahead: usize| match blk.row_stride {
+        None => kn.b.affine(&off, 1, (ahead * t.nr + v * t.w) as i64),
+        Some(n) => {
+            let o = kn.b.affine(&off, 1, (ahead * n) as i64);
+            kn.b.iadd(&o, &cols[v].0)
+        }
+    };
     let bv: Vec<String> = (0..nv)
         .map(|v| {
-            let o = kn.b.affine(&off, 1, (v * t.w) as i64);
-            vload(kn, t, bp, &[o], None)
+            let o = at_col(kn, v, 0);
+            let mask = if blk.row_stride.is_some() { cols[v].1.as_ref() } else { None };
+            vload(kn, t, bp, &[o], mask)
         })
         .collect();
-    // Software prefetch of the packed B row PREFETCH_STEPS depth steps ahead, one line per vector
+    // Software prefetch of the B row PREFETCH_STEPS depth steps ahead, one line per vector
     // (measured 4-5% on 512^3 and a 28x28 conv; the hardware prefetcher alone falls behind the
     // FMAs). A prefetch past the panel's end reads nothing and cannot fault.
     for v in 0..nv {
-        let o = kn.b.affine(&off, 1, (PREFETCH_STEPS * t.nr + v * t.w) as i64);
+        let o = at_col(kn, v, PREFETCH_STEPS);
         kn.b.line(format!("memref.prefetch {}[{o}], read, locality<3>, data : {}", bp.name, bp.memref_ty()));
     }
     let kidx = kn.b.iadd(&blk.pc, &l.iv);
