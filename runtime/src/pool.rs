@@ -213,3 +213,60 @@ impl Drop for Pool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    /// Adds 1 to counter `wg` of the `[AtomicU32]` that `buffers[0]` points to.
+    unsafe extern "C" fn count(buffers: *const *mut u8, wg: i64, _n: i64) {
+        // SAFETY: the tests pass one pointer to an array of at least `n` counters.
+        unsafe {
+            let counters = (*buffers).cast::<AtomicU32>();
+            (*counters.add(wg as usize)).fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn run_steps(pool: &Pool, counts: &[usize]) -> Vec<Vec<u32>> {
+        let session = pool.session().expect("pool free");
+        counts
+            .iter()
+            .map(|&n| {
+                let counters: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
+                let args = [counters.as_ptr().cast_mut().cast::<u8>()];
+                // SAFETY: `count` touches counter `wg < n` only; `args` outlives the step.
+                unsafe { session.run_step(count, args.as_ptr(), n) };
+                counters.iter().map(|c| c.load(Ordering::Relaxed)).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_workgroup_runs_once_per_step() {
+        for threads in [2, 3, 5] {
+            let pool = Pool::new(threads, 1 << 20).unwrap();
+            let counts: Vec<usize> = (0..2000).map(|i| 2 + i % 37).collect();
+            for (n, got) in counts.iter().zip(run_steps(&pool, &counts)) {
+                assert_eq!(got, vec![1; *n], "{threads} threads, {n} workgroups");
+            }
+        }
+    }
+
+    #[test]
+    fn parked_workers_wake_for_the_next_run() {
+        let pool = Pool::new(2, 1 << 20).unwrap();
+        run_steps(&pool, &[8]);
+        std::thread::sleep(DEFAULT_SPIN * 5);
+        assert_eq!(run_steps(&pool, &[8, 3]), vec![vec![1; 8], vec![1; 3]]);
+    }
+
+    #[test]
+    fn one_session_at_a_time() {
+        let pool = Pool::new(2, 1 << 20).unwrap();
+        let first = pool.session().unwrap();
+        assert!(pool.session().is_none());
+        drop(first);
+        assert!(pool.session().is_some());
+    }
+}
