@@ -330,16 +330,19 @@ fn pools_with_pads_strides_dilations() {
 }
 
 /// Im2Col against the interpreter: padding on every side (asymmetric), strides, dilations,
-/// several images, a 7x7 stem-like window, f32 and f64.
+/// several images, a 7x7 stem-like window, rows of several vectors at stride 1 and 2 (f32 runs
+/// those from contiguous loads), f32 and f64.
 #[test]
 fn im2col_geometries() {
     #[allow(clippy::type_complexity)]
-    let cases: [([usize; 4], [usize; 2], [usize; 2], [usize; 4], [usize; 2]); 5] = [
+    let cases: [([usize; 4], [usize; 2], [usize; 2], [usize; 4], [usize; 2]); 7] = [
         ([1, 3, 5, 4], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1]),
         ([2, 2, 7, 6], [3, 2], [2, 3], [1, 0, 2, 1], [1, 1]),
         ([1, 2, 9, 9], [3, 3], [1, 2], [2, 2, 2, 2], [2, 3]),
         ([1, 3, 20, 18], [7, 7], [2, 2], [3, 3, 3, 3], [1, 1]),
         ([1, 4, 6, 6], [1, 1], [2, 2], [0; 4], [1, 1]),
+        ([1, 2, 5, 45], [2, 2], [2, 2], [1, 1, 1, 1], [1, 1]),
+        ([1, 2, 4, 40], [3, 3], [1, 1], [0, 2, 1, 3], [1, 1]),
     ];
     for dt in [DType::F32, DType::F64] {
         for (i, (x, kernel, strides, pads, dilations)) in cases.iter().enumerate() {

@@ -1,12 +1,15 @@
 //! Im2Col: `x [N, C, H, W]` to `[N, C*kH*kW, OH*OW]`. Workgroups split the `N*C*kH*kW` rows; per
-//! row (one channel and tap) and output row `oy`, the columns whose input lies inside the image
-//! are a strided copy (contiguous when the stride is 1, so it vectorizes) between zero-filled
-//! borders, the range computed per tap rather than tested per element; rows reading vertical
-//! padding are zero.
+//! row (one channel and tap) and output row `oy`: for f32 at column stride 1 or 2 without
+//! column dilation, vectors of output columns from contiguous masked loads (every other lane
+//! kept at stride 2; conv-space-to-depth's phase split and the stem's patches are this case);
+//! otherwise the columns whose input lies inside the image are a strided copy between
+//! zero-filled borders, the range computed per tap rather than tested per element; rows reading
+//! vertical padding are zero.
 
 use super::expect_float;
-use crate::emit::Kernel;
+use crate::emit::{Kernel, Mem};
 use crate::error::Result;
+use kiln_ir::DType;
 
 pub fn lower(kernel: &[usize], strides: &[usize], pads: &[usize], dilations: &[usize], k: &mut Kernel) -> Result<()> {
     let (x, o) = (k.param(0), k.param(1));
@@ -46,6 +49,13 @@ pub fn lower(kernel: &[usize], strides: &[usize], pads: &[usize], dilations: &[u
     let dy = k.b.affine(&ky, dilations[0] as i64, 0);
     let iy = k.b.iadd(&y0, &dy);
     let inside = k.b.in_range(&iy, h);
+    if dt == DType::F32 && dilations[1] == 1 && strides[1] <= 2 {
+        let row = Row { plane: &plane, iy: &iy, inside: &inside, r: &r, oy: &oy, dx: &dx };
+        vector_row(k, &x, &o, strides[1], &row);
+        k.b.end_for();
+        k.b.end_for();
+        return Ok(());
+    }
     k.b.if_(&inside);
     for (a, b) in [(&zero, &c0), (&c1, &owv)] {
         let ox = k.b.for_(a, b);
@@ -66,4 +76,77 @@ pub fn lower(kernel: &[usize], strides: &[usize], pads: &[usize], dilations: &[u
     k.b.end_for();
     k.b.end_for();
     Ok(())
+}
+
+/// One output row's operands: input plane, input row `iy` (and whether it is inside the
+/// image), output row `(r, oy)`, and the column offset `dx` (input column = `ox * sw + dx`).
+struct Row<'a> {
+    plane: &'a str,
+    iy: &'a str,
+    inside: &'a str,
+    r: &'a str,
+    oy: &'a str,
+    dx: &'a str,
+}
+
+/// An f32 output row `W` columns at a time, from contiguous masked loads (zero where the column
+/// reads padding or the row is outside the image) and, at stride 2, a shuffle keeping the even
+/// lanes of two vectors; a masked store past the row's end.
+fn vector_row(k: &mut Kernel, x: &Mem, o: &Mem, sw: usize, row: &Row) {
+    let lanes = k.f32_lanes;
+    let (h, w, ow) = (x.shape[1], x.shape[2], o.shape[2]);
+    let (vty, mty, ity) =
+        (format!("vector<{lanes}xf32>"), format!("vector<{lanes}xi1>"), format!("vector<{lanes}xi32>"));
+    let flat = k.flat(x);
+    let iota = super::gemm_pack::IdxVec::new(lanes, "i32").lanes(k, 1);
+    let splat = |k: &mut Kernel, v: &str| {
+        let s = k.b.op(format!("arith.index_cast {v} : index to i32"));
+        k.b.op(format!("vector.broadcast {s} : i32 to {ity}"))
+    };
+    let cst = |k: &mut Kernel, v: i64| k.b.typed_const(&format!("dense<{v}>"), &ity);
+    let zv = k.b.typed_const("dense<0.000000e+00>", &vty);
+    let (owc, wc, zc) = (cst(k, ow as i64), cst(k, w as i64), cst(k, 0));
+    let row_ok = k.b.op(format!("vector.broadcast {} : i1 to {mty}", row.inside));
+    let ihc = k.b.iclamp(row.iy, 0, h as i64 - 1);
+    let rbase = k.b.affine(row.plane, h as i64, 0);
+    let rbase = k.b.iadd(&rbase, &ihc);
+    let rbase = k.b.affine(&rbase, w as i64, 0);
+    let (zero, step, owv) = (k.b.idx(0), k.b.idx(lanes as i64), k.b.idx(ow as i64));
+    let ox0 = k.b.for_step(&zero, &owv, &step);
+    let ox0v = splat(k, &ox0);
+    let cols = k.b.op(format!("arith.addi {ox0v}, {iota} : {ity}"));
+    let in_row = k.b.op(format!("arith.cmpi slt, {cols}, {owc} : {ity}"));
+    let b = k.b.affine(&ox0, sw as i64, 0);
+    let b = k.b.iadd(&b, row.dx);
+    let parts: Vec<String> = (0..sw)
+        .map(|v| {
+            let start = k.b.affine(&b, 1, (v * lanes) as i64);
+            let sv = splat(k, &start);
+            let iw = k.b.op(format!("arith.addi {sv}, {iota} : {ity}"));
+            let ge = k.b.op(format!("arith.cmpi sge, {iw}, {zc} : {ity}"));
+            let lt = k.b.op(format!("arith.cmpi slt, {iw}, {wc} : {ity}"));
+            let m = k.b.op(format!("arith.andi {ge}, {lt} : {mty}"));
+            let m = k.b.op(format!("arith.andi {m}, {row_ok} : {mty}"));
+            let at = k.b.iadd(&rbase, &start);
+            k.b.op(format!(
+                "vector.maskedload {}[{at}], {m}, {zv} : {}, {mty}, {vty} into {vty}",
+                flat.name,
+                flat.memref_ty()
+            ))
+        })
+        .collect();
+    let g = if sw == 1 {
+        parts[0].clone()
+    } else {
+        let even: Vec<String> = (0..lanes).map(|i| (2 * i).to_string()).collect();
+        k.b.op(format!("vector.shuffle {}, {} [{}] : {vty}, {vty}", parts[0], parts[1], even.join(", ")))
+    };
+    k.b.line(format!(
+        "vector.maskedstore {}[{}, {}, {ox0}], {in_row}, {g} : {}, {mty}, {vty}",
+        o.name,
+        row.r,
+        row.oy,
+        o.memref_ty()
+    ));
+    k.b.end_for();
 }
