@@ -185,7 +185,7 @@ fn worker(s: &Shared) {
             continue;
         }
         polls = polls.wrapping_add(1);
-        if polls % 256 != 0 || idle_since.elapsed() < s.spin {
+        if !polls.is_multiple_of(256) || idle_since.elapsed() < s.spin {
             std::hint::spin_loop();
             continue;
         }

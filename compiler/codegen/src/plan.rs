@@ -19,6 +19,11 @@
 //!   where the Concat was. The slot is taken at the first producer's step. Needs at least one
 //!   input written in place, and every block on a `BUFFER_ALIGN` boundary (the ABI's pointer
 //!   alignment).
+//! - A Split whose outputs are each one contiguous block of its input (every dim before the axis
+//!   is 1), none a graph output, on `BUFFER_ALIGN` boundaries, of a value a step writes into
+//!   its own arena slot, runs no kernel: each output is a view of its block of the input's slot
+//!   (readers only read it; the slot lives until the views' last reader and is not written
+//!   over in place).
 
 use crate::error::{CodegenError, Result};
 use crate::lower::conv_direct::ConvTaps;
@@ -136,7 +141,8 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
         }
     }
     let order = graph.topo_order()?;
-    let concats = concat_blocks(graph, &order, &absorbed);
+    let split_views = split_views(graph, &order, &absorbed);
+    let concats = concat_blocks(graph, &order, &absorbed, &split_views);
     let into: HashMap<ValueRef, (NodeIndex, usize)> = concats
         .iter()
         .flat_map(|(c, blocks)| blocks.iter().filter_map(move |b| b.writer.map(|w| (w, (*c, b.offset)))))
@@ -162,6 +168,20 @@ pub fn plan_with(graph: &Graph, fuse: bool, lanes: Option<usize>) -> Result<Plan
             // Constant buffers are made when a step first reads them (`buf_of`), so a weight
             // read only packed (`prepacked_b`) is not stored twice.
             Op::Constant(_) => {}
+            // Views of blocks of the input's slot (`split_views`), unless a Concat's block
+            // took that input's writer; then a kernel as usual.
+            Op::Split { .. } if split_views.contains(&n) && !into.contains_key(&graph.inputs_of(n)[0]) => {
+                let src = graph.inputs_of(n)[0];
+                let parent = p.buf_of(graph, src)?;
+                let mut at = 0;
+                for (port, info) in node.outputs.iter().enumerate() {
+                    let b = p.push(BufferKind::Intermediate { offset: 0 }, info.ty.size_bytes());
+                    p.alias.insert(b, (parent, at, p.steps.len()));
+                    p.views.insert(b, parent);
+                    p.val_buf.insert(ValueRef::new(n, port), b);
+                    at += info.ty.size_bytes();
+                }
+            }
             Op::Reshape { .. } if !graph.is_graph_output(ValueRef::new(n, 0)) => {
                 let src = graph.inputs_of(n)[0];
                 let b = p.buf_of(graph, src)?;
@@ -294,6 +314,8 @@ struct Planner {
     /// Buffers that are a block of another intermediate: (that buffer, byte offset, the step
     /// that writes the block).
     alias: HashMap<usize, (usize, usize, usize)>,
+    /// Of those, the read-only views of a Split's input slot: view -> that slot.
+    views: HashMap<usize, usize>,
     steps: Vec<PlannedStep>,
     constants: Vec<Arc<Tensor>>,
     arena_bytes: usize,
@@ -327,11 +349,13 @@ impl Planner {
         let mut last_use: HashMap<usize, usize> = self.def_step.clone();
         for (s, st) in self.steps.iter().enumerate() {
             for b in &st.buffers[..st.n_in] {
-                if let Some(l) = last_use.get_mut(b) {
+                let slot = self.views.get(b).unwrap_or(b);
+                if let Some(l) = last_use.get_mut(slot) {
                     *l = (*l).max(s);
                 }
             }
         }
+        let viewed: HashSet<usize> = self.views.values().copied().collect();
         // A Concat slot lives at least until its last block is written.
         for &(parent, _, step) in self.alias.values() {
             if let Some(l) = last_use.get_mut(&parent) {
@@ -351,10 +375,9 @@ impl Planner {
             here.extend(opened);
             for b in here {
                 let size = align_up(self.buffers[b].size_bytes);
-                let reuse = self.steps[s]
-                    .in_place
-                    .map(|i| self.steps[s].buffers[i])
-                    .filter(|ib| self.def_step.contains_key(ib) && last_use.get(ib) == Some(&s) && *ib != b);
+                let reuse = self.steps[s].in_place.map(|i| self.steps[s].buffers[i]).filter(|ib| {
+                    self.def_step.contains_key(ib) && last_use.get(ib) == Some(&s) && *ib != b && !viewed.contains(ib)
+                });
                 if let Some(slot) = reuse.and_then(|ib| live.iter_mut().find(|e| e.2 == ib && e.1 == size)) {
                     // The dying input's slot becomes the output's.
                     slot.2 = b;
@@ -394,7 +417,12 @@ struct Block {
 }
 
 /// The Concats whose blocks are written in place (see the module doc), with their blocks.
-fn concat_blocks(graph: &Graph, order: &[NodeIndex], absorbed: &HashSet<NodeIndex>) -> HashMap<NodeIndex, Vec<Block>> {
+fn concat_blocks(
+    graph: &Graph,
+    order: &[NodeIndex],
+    absorbed: &HashSet<NodeIndex>,
+    split_views: &HashSet<NodeIndex>,
+) -> HashMap<NodeIndex, Vec<Block>> {
     let mut out = HashMap::new();
     let mut taken: HashSet<ValueRef> = HashSet::new();
     for &n in order {
@@ -411,7 +439,10 @@ fn concat_blocks(graph: &Graph, order: &[NodeIndex], absorbed: &HashSet<NodeInde
         for (i, v) in ins.iter().enumerate() {
             aligned &= at % kiln_abi::BUFFER_ALIGN == 0;
             let once = graph.users_of(*v).len() == 1 && !ins[..i].contains(v) && !graph.is_graph_output(*v);
-            let writer = once.then(|| in_place_writer(graph, *v, absorbed)).flatten().filter(|w| !taken.contains(w));
+            let writer = once
+                .then(|| in_place_writer(graph, *v, absorbed))
+                .flatten()
+                .filter(|w| !taken.contains(w) && !split_views.contains(&w.node));
             if let Some(w) = writer {
                 taken.insert(w);
             }
@@ -426,6 +457,38 @@ fn concat_blocks(graph: &Graph, order: &[NodeIndex], absorbed: &HashSet<NodeInde
                     taken.remove(&w);
                 }
             }
+        }
+    }
+    out
+}
+
+/// Splits whose outputs can be views of their input's slot: every dim before the axis is 1,
+/// the blocks start on `BUFFER_ALIGN` boundaries, no output is a graph output, and the input is
+/// written by a step of its own into an arena slot (not a graph input, constant, graph output,
+/// aliasing Reshape, Concat or other Split).
+fn split_views(graph: &Graph, order: &[NodeIndex], absorbed: &HashSet<NodeIndex>) -> HashSet<NodeIndex> {
+    let mut out = HashSet::new();
+    for &n in order {
+        let Op::Split { axis, .. } = graph.node(n).op else { continue };
+        let src = graph.inputs_of(n)[0];
+        let ity = graph.value_type(src);
+        let producer = &graph.node(src.node).op;
+        let written = !matches!(
+            producer,
+            Op::Input { .. } | Op::Constant(_) | Op::Reshape { .. } | Op::Concat { .. } | Op::Split { .. }
+        ) && !absorbed.contains(&src.node)
+            && !graph.is_graph_output(src);
+        let outs = &graph.node(n).outputs;
+        let mut at = 0;
+        let mut aligned = true;
+        for o in outs {
+            aligned &= at % kiln_abi::BUFFER_ALIGN == 0;
+            at += o.ty.size_bytes();
+        }
+        let leading_ones = ity.shape[..axis.min(ity.shape.len())].iter().all(|d| *d == 1);
+        let no_output = (0..outs.len()).all(|i| !graph.is_graph_output(ValueRef::new(n, i)));
+        if written && aligned && leading_ones && no_output {
+            out.insert(n);
         }
     }
     out

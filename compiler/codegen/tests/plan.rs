@@ -209,3 +209,53 @@ fn concat_blocks_are_written_in_place() {
     let ins = [random_in(&mut rng, f, &[1, 4, 5, 8], 0.1, 1.0), random_in(&mut rng, f, &[1, 3], 0.1, 1.0)];
     check_graph(&g, &ins, 1e-6);
 }
+
+/// Splits whose blocks are contiguous in their input run no kernel: each output is a view of its
+/// block of the input's slot, which stays live until the views' last reader and is never
+/// written over in place; a Split along an inner dim, one with a block off the 64-byte
+/// alignment, one of a graph input and one with an output that is a graph output keep their
+/// kernel.
+#[test]
+fn split_outputs_are_views_of_their_input() {
+    let f = DType::F32;
+    let g = build("splits", &[ty(f, &[1, 8, 5, 8]), ty(f, &[1, 3])], |g, x| {
+        let a = node(g, Op::Unary(UnaryOp::Relu), &[x[0]])[0];
+        let parts = node(g, Op::Split { axis: 1, sizes: vec![4, 4] }, &[a]);
+        // `a` is read directly too (an elementwise op of `a`'s type that could take its slot)
+        // before the views' last reader.
+        let t = node(g, Op::Unary(UnaryOp::Tanh), &[a])[0];
+        let y0 = node(g, Op::Unary(UnaryOp::Neg), &[parts[0]])[0];
+        let y1 = node(g, Op::Binary(BinaryOp::Mul), &[parts[1], parts[1]])[0];
+        // Along an inner dim: blocks interleave.
+        let b = node(g, Op::Unary(UnaryOp::Exp), &[x[0]])[0];
+        let inner = node(g, Op::Split { axis: 2, sizes: vec![2, 3] }, &[b]);
+        let inner = node(g, Op::Binary(BinaryOp::Add), &[inner[0], inner[0]])[0];
+        // 4-byte blocks: off the alignment.
+        let c = node(g, Op::Unary(UnaryOp::Neg), &[x[1]])[0];
+        let small = node(g, Op::Split { axis: 1, sizes: vec![1, 2] }, &[c]);
+        let small = node(g, Op::Unary(UnaryOp::Exp), &[small[1]])[0];
+        // Of a graph input.
+        let of_input = node(g, Op::Split { axis: 1, sizes: vec![4, 4] }, &[x[0]]);
+        let of_input = node(g, Op::Unary(UnaryOp::Sqrt), &[of_input[1]])[0];
+        // An output that is a graph output.
+        let d = node(g, Op::Unary(UnaryOp::Abs), &[x[0]])[0];
+        let out = node(g, Op::Split { axis: 1, sizes: vec![4, 4] }, &[d]);
+        let o1 = node(g, Op::Unary(UnaryOp::Neg), &[out[1]])[0];
+        vec![t, y0, y1, inner, small, of_input, out[0], o1]
+    });
+    let p = plan(&g).unwrap();
+    assert_eq!(p.steps.iter().filter(|s| s.op_name == "Split").count(), 4, "only the first Split is elided");
+    let relu = p.steps.iter().position(|s| s.op_name == "Relu").unwrap();
+    let slot = p.steps[relu].buffers[1];
+    let BufferKind::Intermediate { offset: at } = p.buffers[slot].kind else { panic!() };
+    let read = |op: &str| p.steps.iter().find(|s| s.op_name == op).unwrap().buffers[0];
+    let (v0, v1) = (read("Neg"), read("Mul"));
+    assert_eq!(p.buffers[v0].view_of, Some(slot));
+    assert_eq!(p.buffers[v0].kind, BufferKind::Intermediate { offset: at });
+    assert_eq!(p.buffers[v1].kind, BufferKind::Intermediate { offset: at + 4 * 5 * 8 * 4 });
+    let tanh = p.steps.iter().find(|s| s.op_name == "Tanh").unwrap();
+    assert_ne!(tanh.buffers[1], slot);
+    let mut rng = Rng::new(5);
+    let ins = [random_in(&mut rng, f, &[1, 8, 5, 8], 0.1, 1.0), random_in(&mut rng, f, &[1, 3], 0.1, 1.0)];
+    check_graph(&g, &ins, 1e-6);
+}
