@@ -428,8 +428,10 @@ def write_doc(path, cmd, threads, rounds, rows, gemms, peak, total_s, load):
     L += ["", "## How kiln runs these models", "",
           "- f32 MatMul, Gemm and Conv run on one register-tiled GEMM kernel (MLIR `vector` dialect): 6x64 "
           "accumulator tiles on AVX-512, 6x16 on AVX2, B packed into `[strip][k][NR]` panels per 256-deep block "
-          "and prefetched ahead of the FMAs, workgroups over column strips, row tiles or the batch. Constant "
-          "weights are packed at compile time into that layout, so a run reads them in place.",
+          "and prefetched ahead of the FMAs (a plain B whose rows do not alias in the cache is read where it "
+          "lies), workgroups over column strips, row tiles or the batch. Constant weights are packed at compile "
+          "time into that layout, so a run reads them in place, and are prefetched ahead of the FMAs: a whole "
+          "model's weights do not fit the caches, so they stream from memory.",
           "- Attention (`Q K^T`, scale, mask, softmax, `P V`) is one `Attention` op (`fuse-attention` pass) run "
           "flash-attention style: per block of 4 query rows, blocks of keys with an online softmax, so the "
           "scores never reach memory (the seq-2048 attention core's arena is 6 MB instead of 409 MB).",
@@ -440,7 +442,8 @@ def write_doc(path, cmd, threads, rounds, rows, gemms, peak, total_s, load):
           "across a row end). Where those dropped columns cost more lanes than rounding the pixel count to "
           "the tile's 6 rows (7x7, 14x14 and 28x28 images), the kernel swaps roles: pixels as the tile's rows "
           "(each an input value broadcast), output channels along the vectors (weights packed as channel-strip "
-          "panels at compile time), each vector scattered to its pixel. Strided ones (constant weights) become "
+          "panels at compile time), each vector scattered to its pixel; deep ones in blocks of 256 depth steps "
+          "over groups of 16 pixel tiles, prefetching the next block's weights. Strided ones (constant weights) become "
           "stride-1 ones over their input's phases (`conv-space-to-depth`: one Im2Col of the padded `s x s` "
           "patches, a `ceil(k/s)` phase kernel whose zero taps the direct kernel skips). The leftover strided ones (pointwise subsamples) gather their "
           "patches with masked vector gathers straight into the GEMM's packed panels, or become `Im2Col` + "
@@ -451,12 +454,15 @@ def write_doc(path, cmd, threads, rounds, rows, gemms, peak, total_s, load):
           "- f32 `exp`, `erf` and `tanh` are inline polynomial/rational approximations (relative error < 5e-7), "
           "so Softmax, SiLU and GELU loops vectorize; Softmax's reductions are vectorized.",
           "- Intermediates live in one arena planned by liveness (reuse, in place for elementwise steps; a "
-          "Concat's inputs written by their producers straight into its output), allocated at the first run "
-          "and reused.",
+          "Concat's inputs written by their producers straight into its output; a Split's outputs are views "
+          "of its input), allocated at the first run and reused.",
+          "- The runtime's worker pool: the calling thread takes part in every step, idle workers spin for "
+          "2 ms before they park (as onnxruntime's do), so a step costs no thread wake-up.",
           "- onnxruntime (ORT_ENABLE_ALL) runs CNNs in its NCHWc layout with direct-convolution kernels, every "
-          "layer without patch copies; kiln copies each conv's input once into its padded (phase) frame, computes "
-          "a few dropped columns per row in its direct kernel, and its pointwise convs copy the activation into "
-          "packed panels per workgroup.",
+          "layer without patch copies and each output vector stored whole; kiln keeps NCHW between layers, "
+          "copies each spatial conv's input once into its padded (phase) frame (a Pad or Im2Col step), and "
+          "either computes a few dropped columns per row in its direct kernel or, with pixels as rows, "
+          "scatters each output vector.",
           ]
     L += ["", "## GEMM (single MatMul, B an initializer)", "",
           f"GFLOP/s = 2·M·N·K / median time. % peak: each round measures the fp32 FMA peak at {threads} threads "
