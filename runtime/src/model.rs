@@ -90,8 +90,8 @@ impl Model {
     }
 
     /// The workgroup count the runtime uses for step `step` of the schedule:
-    /// `min(max_workgroups, threads * 4)` (`threads` for kernels whose workgroups repeat shared
-    /// work, the GEMMs), or 1 with one thread.
+    /// `max_workgroups` when that is at most `threads * 8`, else `threads * 4` (`min(max_workgroups,
+    /// threads)` for kernels whose workgroups repeat shared work), or 1 with one thread.
     pub fn workgroups(&self, step: usize) -> Option<u64> {
         self.plan.steps.get(step).map(|s| workgroup_count(s.max_workgroups, self.threads, s.per_thread))
     }
@@ -103,7 +103,14 @@ pub(crate) fn workgroup_count(max_workgroups: u64, threads: usize, per_thread: u
     if threads <= 1 {
         1
     } else {
-        max_workgroups.min((threads as u64).saturating_mul(per_thread)).max(1)
+        let t = threads as u64;
+        // Few workgroups: one per unit of work, so the threads' shares differ by one unit at
+        // most (a 12-strip GEMM in 8 workgroups of 1 or 2 strips splits 7:5 as easily as 6:6).
+        if per_thread > 1 && max_workgroups <= t.saturating_mul(2 * per_thread) {
+            max_workgroups.max(1)
+        } else {
+            max_workgroups.min(t.saturating_mul(per_thread)).max(1)
+        }
     }
 }
 
@@ -118,6 +125,11 @@ mod tests {
         assert_eq!(workgroup_count(100, 2, 1), 2);
         assert_eq!(workgroup_count(3, 5, 4), 3);
         assert_eq!(workgroup_count(1, 16, 4), 1);
+        // Up to 8 per thread: one workgroup per unit of work.
+        assert_eq!(workgroup_count(12, 2, 4), 12);
+        assert_eq!(workgroup_count(16, 2, 4), 16);
+        assert_eq!(workgroup_count(17, 2, 4), 8);
+        assert_eq!(workgroup_count(12, 2, 1), 2);
     }
 
     #[test]

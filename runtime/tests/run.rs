@@ -24,12 +24,15 @@ fn runs_with_1_2_5_threads() {
     for threads in [1, 2, 5] {
         let model = Model::load_with_threads(&so, threads).expect("load");
         assert_eq!(model.threads(), threads);
-        // workgroups = min(max_workgroups, threads * 4), 1 with one thread.
+        // workgroups = max_workgroups when at most threads * 8, else threads * 4; 1 with one
+        // thread.
         let expect = |max: usize| {
             if threads == 1 {
                 1
+            } else if max <= threads * 8 {
+                max as u64
             } else {
-                max.min(threads * 4) as u64
+                (threads * 4) as u64
             }
         };
         assert_eq!(model.workgroups(0), Some(expect(N)));
