@@ -89,9 +89,8 @@ struct Row<'a> {
     dx: &'a str,
 }
 
-/// An f32 output row `W` columns at a time, from contiguous masked loads (zero where the column
-/// reads padding or the row is outside the image) and, at stride 2, a shuffle keeping the even
-/// lanes of two vectors; a masked store past the row's end.
+/// An f32 output row `W` columns at a time, read by [`super::row_loads::strided`] (zero where
+/// the column reads padding or the row is outside the image); a masked store past the row's end.
 fn vector_row(k: &mut Kernel, x: &Mem, o: &Mem, sw: usize, row: &Row) {
     let lanes = k.f32_lanes;
     let (h, w, ow) = (x.shape[1], x.shape[2], o.shape[2]);
@@ -103,9 +102,8 @@ fn vector_row(k: &mut Kernel, x: &Mem, o: &Mem, sw: usize, row: &Row) {
         let s = k.b.op(format!("arith.index_cast {v} : index to i32"));
         k.b.op(format!("vector.broadcast {s} : i32 to {ity}"))
     };
-    let cst = |k: &mut Kernel, v: i64| k.b.typed_const(&format!("dense<{v}>"), &ity);
     let zv = k.b.typed_const("dense<0.000000e+00>", &vty);
-    let (owc, wc, zc) = (cst(k, ow as i64), cst(k, w as i64), cst(k, 0));
+    let owc = k.b.typed_const(&format!("dense<{ow}>"), &ity);
     let row_ok = k.b.op(format!("vector.broadcast {} : i1 to {mty}", row.inside));
     let ihc = k.b.iclamp(row.iy, 0, h as i64 - 1);
     let rbase = k.b.affine(row.plane, h as i64, 0);
@@ -118,29 +116,7 @@ fn vector_row(k: &mut Kernel, x: &Mem, o: &Mem, sw: usize, row: &Row) {
     let in_row = k.b.op(format!("arith.cmpi slt, {cols}, {owc} : {ity}"));
     let b = k.b.affine(&ox0, sw as i64, 0);
     let b = k.b.iadd(&b, row.dx);
-    let parts: Vec<String> = (0..sw)
-        .map(|v| {
-            let start = k.b.affine(&b, 1, (v * lanes) as i64);
-            let sv = splat(k, &start);
-            let iw = k.b.op(format!("arith.addi {sv}, {iota} : {ity}"));
-            let ge = k.b.op(format!("arith.cmpi sge, {iw}, {zc} : {ity}"));
-            let lt = k.b.op(format!("arith.cmpi slt, {iw}, {wc} : {ity}"));
-            let m = k.b.op(format!("arith.andi {ge}, {lt} : {mty}"));
-            let m = k.b.op(format!("arith.andi {m}, {row_ok} : {mty}"));
-            let at = k.b.iadd(&rbase, &start);
-            k.b.op(format!(
-                "vector.maskedload {}[{at}], {m}, {zv} : {}, {mty}, {vty} into {vty}",
-                flat.name,
-                flat.memref_ty()
-            ))
-        })
-        .collect();
-    let g = if sw == 1 {
-        parts[0].clone()
-    } else {
-        let even: Vec<String> = (0..lanes).map(|i| (2 * i).to_string()).collect();
-        k.b.op(format!("vector.shuffle {}, {} [{}] : {vty}, {vty}", parts[0], parts[1], even.join(", ")))
-    };
+    let g = super::row_loads::strided(k, &flat, &rbase, &b, w, sw, &row_ok, &zv);
     k.b.line(format!(
         "vector.maskedstore {}[{}, {}, {ox0}], {in_row}, {g} : {}, {mty}, {vty}",
         o.name,

@@ -31,6 +31,7 @@ pub mod matmul;
 pub mod pad;
 pub mod pool;
 pub mod reduce;
+pub mod row_loads;
 pub mod scatter;
 pub mod slice;
 pub mod softmax;

@@ -165,33 +165,11 @@ fn max_f32_rows(kernel: &[usize], win: &Window, k: &mut Kernel) {
         let sw = win.strides[1];
         if win.dilations[1] == 1 && sw <= 2 {
             // Contiguous loads instead of gathers: cell `s` of the `W` windows reads input
-            // columns `b + s + sw*i`, which are `sw` vectors from `b + s` (-inf outside the row)
-            // with every `sw`-th lane kept (a shuffle of two vectors when `sw` is 2).
+            // columns `b + s + sw*i` (-inf outside the row).
             let b = k.b.affine(&ow0, sw as i64, -(win.pads[1] as i64));
             for s in 0..kernel[1] {
-                let parts: Vec<String> = (0..sw)
-                    .map(|v| {
-                        let start = k.b.affine(&b, 1, (s + v * lanes) as i64);
-                        let sv = splat(k, &start);
-                        let iw = k.b.op(format!("arith.addi {sv}, {iota} : {ity}"));
-                        let ge = k.b.op(format!("arith.cmpi sge, {iw}, {zc} : {ity}"));
-                        let lt = k.b.op(format!("arith.cmpi slt, {iw}, {wc} : {ity}"));
-                        let m = k.b.op(format!("arith.andi {ge}, {lt} : {mty}"));
-                        let m = k.b.op(format!("arith.andi {m}, {row_ok} : {mty}"));
-                        let at = k.b.iadd(&rbase, &start);
-                        k.b.op(format!(
-                            "vector.maskedload {}[{at}], {m}, {ninf} : {}, {mty}, {vty} into {vty}",
-                            flat.name,
-                            flat.memref_ty()
-                        ))
-                    })
-                    .collect();
-                let g = if sw == 1 {
-                    parts[0].clone()
-                } else {
-                    let even: Vec<String> = (0..lanes).map(|i| (2 * i).to_string()).collect();
-                    k.b.op(format!("vector.shuffle {}, {} [{}] : {vty}, {vty}", parts[0], parts[1], even.join(", ")))
-                };
+                let start = k.b.affine(&b, 1, s as i64);
+                let g = super::row_loads::strided(k, &flat, &rbase, &start, w, sw, &row_ok, &ninf);
                 acc = k.b.op(format!("arith.maximumf {acc}, {g} : {vty}"));
             }
             continue;
