@@ -105,16 +105,7 @@ pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
         let (u0, u1) = kn.partition(ns * pt);
         ([zero.clone(), all_b], [u0, u1])
     };
-    let units = Units { u0: u0.clone(), u1: u1.clone(), tiles: pt, rows: t.nr, cols: t.mr, r_end: d.m, c_end: p };
-    let region = Region {
-        b0: b0.clone(),
-        b1: b1.clone(),
-        r0: zero.clone(),
-        r1: zero.clone(),
-        c0: zero.clone(),
-        c1: zero.clone(),
-        units: Some(units),
-    };
+    let units = Units { u0, u1, tiles: pt, rows: t.nr, cols: t.mr, r_end: d.m, c_end: p };
     // Partial sums of a group's tiles between depth blocks: [tile][MR][NR] on the stack.
     let scratch = (blocks > 1).then(|| {
         let size = GROUP_TILES * t.mr * t.nr;
@@ -128,17 +119,9 @@ pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
     let bi = kn.b.for_(&b0, &b1);
     let x_img = kn.b.affine(&bi, (c * h * w) as i64, 0);
     let o_img = kn.b.affine(&bi, (d.m * p) as i64, 0);
-    // Strips [u0 / pt, ceil(u1 / pt)); in strip s the tiles [max(u0, s*pt), min(u1, (s+1)*pt)) - s*pt.
-    let ptv = kn.b.idx(pt as i64);
-    let s0 = kn.b.op(format!("arith.divui {u0}, {ptv} : index"));
-    let u1p = kn.b.affine(&u1, 1, pt as i64 - 1);
-    let s1 = kn.b.op(format!("arith.divui {u1p}, {ptv} : index"));
+    let (s0, s1) = units.strips(kn);
     let s = kn.b.for_(&s0, &s1);
-    let base = kn.b.affine(&s, pt as i64, 0);
-    let lo = kn.b.op(format!("arith.maxsi {u0}, {base} : index"));
-    let end = kn.b.affine(&base, 1, pt as i64);
-    let hi = kn.b.imin(&u1, &end);
-    let (t0, t1) = (kn.b.isub(&lo, &base), kn.b.isub(&hi, &base));
+    let (t0, t1) = units.tiles_of(kn, &s);
     let j0 = kn.b.affine(&s, t.nr as i64, 0);
     let panel = kn.b.affine(&s, (k * t.nr) as i64, 0);
     let geo = Geo { c, h, w, ow, p };
@@ -189,7 +172,8 @@ pub fn emit(kn: &mut Kernel, d: &DirectConv) -> Tiled {
     });
     kn.b.end_for();
     kn.b.end_for();
-    Tiled { o: d.o.clone(), region }
+    let (r0, r1, c0, c1) = (zero.clone(), zero.clone(), zero.clone(), zero);
+    Tiled { o: d.o.clone(), region: Region { b0, b1, r0, r1, c0, c1, units: Some(units) } }
 }
 
 /// Where a tile's accumulators start from or go to: the bias (or zero) / the output (scattered),

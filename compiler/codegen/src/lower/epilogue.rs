@@ -75,23 +75,13 @@ fn apply(k: &mut Kernel, ops: &[EpOp], t: &Tiled) {
     match &r.units {
         None => rect(k, ops, &others, t, bi.as_deref(), [&r.r0, &r.r1, &r.c0, &r.c1]),
         Some(u) => {
-            // Strips [u0 / tiles, ceil(u1 / tiles)); in strip s the units [max(u0, s*tiles),
-            // min(u1, (s+1)*tiles)).
-            let tiles = k.b.idx(u.tiles as i64);
-            let s0 = k.b.op(format!("arith.divui {}, {tiles} : index", u.u0));
-            let u1p = k.b.affine(&u.u1, 1, u.tiles as i64 - 1);
-            let s1 = k.b.op(format!("arith.divui {u1p}, {tiles} : index"));
+            let (s0, s1) = u.strips(k);
             let s = k.b.for_(&s0, &s1);
-            let base = k.b.affine(&s, u.tiles as i64, 0);
-            let lo = k.b.op(format!("arith.maxsi {}, {base} : index", u.u0));
-            let end = k.b.affine(&base, 1, u.tiles as i64);
-            let hi = k.b.imin(&u.u1, &end);
+            let (t0, t1) = u.tiles_of(k, &s);
             let (r_end, c_end) = (k.b.idx(u.r_end as i64), k.b.idx(u.c_end as i64));
             let r0 = k.b.affine(&s, u.rows as i64, 0);
             let r1 = k.b.affine(&s, u.rows as i64, u.rows as i64);
             let r1 = k.b.imin(&r1, &r_end);
-            let t0 = k.b.isub(&lo, &base);
-            let t1 = k.b.isub(&hi, &base);
             let c0 = k.b.affine(&t0, u.cols as i64, 0);
             let c0 = k.b.imin(&c0, &c_end);
             let c1 = k.b.affine(&t1, u.cols as i64, 0);

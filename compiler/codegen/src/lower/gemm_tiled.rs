@@ -78,6 +78,26 @@ pub struct Units {
     pub c_end: usize,
 }
 
+impl Units {
+    /// The strips the units touch: `[u0 / tiles, ceil(u1 / tiles))`.
+    pub fn strips(&self, kn: &mut Kernel) -> (String, String) {
+        let tiles = kn.b.idx(self.tiles as i64);
+        let s0 = kn.b.op(format!("arith.divui {}, {tiles} : index", self.u0));
+        let u1p = kn.b.affine(&self.u1, 1, self.tiles as i64 - 1);
+        let s1 = kn.b.op(format!("arith.divui {u1p}, {tiles} : index"));
+        (s0, s1)
+    }
+
+    /// The tiles of strip `s` among the units: `[max(u0, s*tiles), min(u1, (s+1)*tiles)) - s*tiles`.
+    pub fn tiles_of(&self, kn: &mut Kernel, s: &str) -> (String, String) {
+        let base = kn.b.affine(s, self.tiles as i64, 0);
+        let lo = kn.b.op(format!("arith.maxsi {}, {base} : index", self.u0));
+        let end = kn.b.affine(&base, 1, self.tiles as i64);
+        let hi = kn.b.imin(&self.u1, &end);
+        (kn.b.isub(&lo, &base), kn.b.isub(&hi, &base))
+    }
+}
+
 /// A tiled product's output as the kernel viewed it, and the rectangle this workgroup wrote.
 pub struct Tiled {
     pub o: Mem,
