@@ -204,7 +204,7 @@ pub(super) fn at(pre: &Option<String>, idx: &[String]) -> Vec<String> {
 /// Emit the product for this workgroup's share; returns the rectangle it wrote.
 pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
     let t = Tiles::new(kn.f32_lanes, p.k);
-    let mut in_place = false;
+    let in_place = matches!(p.b, BSource::Matrix { trans: false, .. }) && reads_b_in_place(p);
     let (mt, ns) = (p.m.div_ceil(t.mr), p.n.div_ceil(t.nr));
     let (zero, one) = (kn.b.idx(0), kn.b.idx(1));
     let (all_t, all_s) = (kn.b.idx(mt as i64), kn.b.idx(ns as i64));
@@ -213,13 +213,10 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
         ([b0, b1], [zero.clone(), all_t], [zero.clone(), all_s])
     } else {
         let all_b = kn.b.idx(p.batch as i64);
-        // With B packed at compile time (or read in place) a split by rows repeats no packing; each workgroup then
-        // reads all of B instead of all of A, the cheaper one when B is no larger (M >= N).
-        let prepacked = match &p.b {
-            BSource::Packed { .. } => true,
-            BSource::Matrix { trans: false, .. } => reads_b_in_place(p),
-            _ => false,
-        };
+        // With B packed at compile time (or read in place) a split by rows repeats no packing;
+        // each workgroup then reads all of B instead of all of A, the cheaper one when B is no
+        // larger (M >= N).
+        let prepacked = in_place || matches!(p.b, BSource::Packed { .. });
         let rows_cheaper = prepacked && p.m >= p.n && mt >= MIN_STRIPS_TO_SPLIT;
         if (ns >= MIN_STRIPS_TO_SPLIT || mt == 1) && !rows_cheaper {
             let (s0, s1) = kn.partition(ns);
@@ -241,10 +238,7 @@ pub fn emit(kn: &mut Kernel, p: &Product) -> Region {
     // the cache ([`reads_b_in_place`]); otherwise each workgroup packs into scratch.
     let prepacked = match &p.b {
         BSource::Packed { mem } => Some(mem.clone()),
-        BSource::Matrix { mem, trans: false } if reads_b_in_place(p) => {
-            in_place = true;
-            Some(kn.flat(mem))
-        }
+        BSource::Matrix { mem, .. } if in_place => Some(kn.flat(mem)),
         _ => None,
     };
     let bp = match &prepacked {
