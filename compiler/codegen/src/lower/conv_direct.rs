@@ -33,6 +33,8 @@ const MIN_IMAGES_TO_SPLIT: usize = 4;
 const MIN_STRIPS_TO_SPLIT: usize = 8;
 /// Channels ahead that the tile prefetches its input rows.
 const PREFETCH_CHANNELS: usize = 2;
+/// f32 per cache line.
+const LINE_F32: usize = 16;
 
 /// An unpadded stride-1 convolution: `x [images, C, H, W]`, weights `a` (`[M, C*kH*kW]`, or 1-D
 /// when packed at compile time with the depth `(c, tap)` of [`ConvTaps::gather`]), output `o`
@@ -317,6 +319,7 @@ fn micro_tile(
         };
         inits.extend((0..nv).map(|_| (init.clone(), t.vty.clone())));
     }
+    prefetch_output(kn, t, g, s, &rows);
     let zero = kn.b.idx(0);
     let channels = kn.b.idx(per as i64);
     let l = kn.b.for_iter(&zero, &channels, &inits);
@@ -419,6 +422,37 @@ fn micro_tile(
         kn.b.else_();
         scatter(kn, t, s.o, &res, &bases, p, valid);
         kn.b.end_if();
+    }
+}
+
+/// Prefetch for writing the output lines this tile stores at its end: the pixels from the
+/// strip's first column on, one line per 16 pixels, on every row. In a whole model the output
+/// slot was last written long ago (its lines are in no cache); fetched now they arrive while the
+/// tile computes instead of stalling its stores.
+fn prefetch_output(kn: &mut Kernel, t: &Tiles, g: &Geo, s: &Strip, rows: &[String]) {
+    let wv = kn.b.idx(g.w as i64);
+    let oy = kn.b.op(format!("arith.divui {}, {wv} : index", s.j0));
+    let ox = kn.b.op(format!("arith.remui {}, {wv} : index", s.j0));
+    let owv = kn.b.idx(g.ow as i64);
+    let ox = kn.b.imin(&ox, &owv);
+    let p0 = kn.b.affine(&oy, g.ow as i64, 0);
+    let p0 = kn.b.iadd(&p0, &ox);
+    let plane = g.oh * g.ow;
+    let last = kn.b.idx(plane as i64 - 1);
+    let lines = t.nr.div_ceil(LINE_F32) + 1;
+    let offs: Vec<String> = (0..lines)
+        .map(|i| {
+            let p = kn.b.affine(&p0, 1, (i * LINE_F32) as i64);
+            kn.b.imin(&p, &last)
+        })
+        .collect();
+    for row in rows {
+        let base = kn.b.affine(row, plane as i64, 0);
+        let base = kn.b.iadd(&base, s.o_img);
+        for o in &offs {
+            let at = kn.b.iadd(&base, o);
+            kn.b.line(format!("memref.prefetch {}[{at}], write, locality<3>, data : {}", s.o.name, s.o.memref_ty()));
+        }
     }
 }
 
