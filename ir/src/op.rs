@@ -323,6 +323,16 @@ pub enum Op {
         pads: Vec<usize>,
         dilations: Vec<usize>,
     },
+    /// Winograd F(2x2, 3x3) input tiles of a 3x3 stride-1 convolution's input (`ops::winograd`):
+    /// `x [N, C, H, W]` to `[16, C, N*TH*TW]`; `pads` = [top, left, bottom, right], each <= 2.
+    WinogradInput {
+        pads: Vec<usize>,
+    },
+    /// Winograd F(2x2, 3x3) output transform (`ops::winograd`): `m [16, M, N*TH*TW][, b [M]]` to
+    /// `[N, M, OH, OW]` with `out` = [OH, OW].
+    WinogradOutput {
+        out: Vec<usize>,
+    },
     /// Fused scaled dot-product attention (made by the fuse-attention pass): inputs
     /// `q [..., S, D]`, `kt [..., D, T]` (the keys transposed), `v [..., T, Dv]` with the same
     /// leading dims and, unless `mask` is None, a mask broadcastable to `[..., S, T]` whose last
@@ -439,6 +449,8 @@ impl Op {
             Op::Expand { .. } => "Expand",
             Op::Conv { .. } => "Conv",
             Op::Im2Col { .. } => "Im2Col",
+            Op::WinogradInput { .. } => "WinogradInput",
+            Op::WinogradOutput { .. } => "WinogradOutput",
             Op::Attention { .. } => "Attention",
             Op::MaxPool { .. } => "MaxPool",
             Op::AvgPool { .. } => "AvgPool",

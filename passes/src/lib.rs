@@ -13,6 +13,7 @@ pub mod conv1x1_to_gemm;
 pub mod conv_im2col;
 pub mod conv_pad_input;
 pub mod conv_space_to_depth;
+pub mod conv_winograd;
 pub mod cost;
 pub mod cse;
 pub mod dead_code;

@@ -26,6 +26,7 @@ const PASSES: &[(&str, MakePass)] = &[
     ("merge-linear", || Box::new(crate::merge_linear::MergeLinear)),
     ("fuse-bias", || Box::new(crate::fuse_bias::FuseBias)),
     ("conv1x1-to-gemm", || Box::new(crate::conv1x1_to_gemm::Conv1x1ToGemm)),
+    ("conv-winograd", || Box::new(crate::conv_winograd::ConvWinograd)),
     ("conv-space-to-depth", || Box::new(crate::conv_space_to_depth::ConvSpaceToDepth)),
     ("conv-pad-input", || Box::new(crate::conv_pad_input::ConvPadInput)),
     ("conv-im2col", || Box::new(crate::conv_im2col::ConvIm2Col)),
@@ -124,7 +125,8 @@ fn group(names: &[&str]) -> Step {
 /// - `-O1`: canonicalization to a fixpoint.
 /// - `-O2`, `-O3`: canonicalization; Pre-LN -> Pre-RMSNorm (on recognized LayerNorms); the
 ///   reparameterizations to a fixpoint; bias fusion last (it turns MatMul + Add into Gemm, which the
-///   linear merges do not read); pointwise convolutions as GEMMs; strided ones as stride-1
+///   linear merges do not read); pointwise convolutions as GEMMs; large 3x3 stride-1 ones by
+///   Winograd F(2x2, 3x3); strided ones as stride-1
 ///   ones over their input's phases; stride-1 ones with their padding made explicit (the
 ///   codegen runs them directly); the remaining small strided ones as GEMMs over their im2col
 ///   matrix; attention blocks as one `Attention` op; canonicalization again.
@@ -139,6 +141,7 @@ pub fn default_pipeline(opt_level: u8) -> Pipeline {
             group(REPARAMETERIZE),
             Step::Once("fuse-bias".into()),
             Step::Once("conv1x1-to-gemm".into()),
+            Step::Once("conv-winograd".into()),
             Step::Once("conv-space-to-depth".into()),
             Step::Once("conv-pad-input".into()),
             Step::Once("conv-im2col".into()),

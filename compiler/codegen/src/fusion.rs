@@ -1,5 +1,5 @@
 //! Epilogue fusion: which graph nodes fold into the kernel of the tiled product (MatMul, Gemm,
-//! Conv) before them. From the product's result, follow single-reader links through free
+//! Conv, and the Winograd output transform that ends one) before them. From the product's result, follow single-reader links through free
 //! Reshapes and f32 elementwise ops: a unary activation, or a binary op whose other operand has
 //! the running value's exact type (a residual, a per-element scale). The chain ends at the first
 //! value that is a graph output, has several readers, or feeds anything else. The planner then
@@ -66,6 +66,8 @@ fn tiled_producer(graph: &Graph, n: NodeIndex) -> bool {
             gemm_tiled::applies(DType::F32, o[0], o[1], k)
         }
         Op::Conv { group, .. } => conv::takes_tiled(DType::F32, ty(1).shape[0], *group),
+        // Writes whole output channels per workgroup, a rectangle of `[M, OH*OW]`.
+        Op::WinogradOutput { .. } => true,
         _ => false,
     }
 }

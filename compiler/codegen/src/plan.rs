@@ -523,6 +523,8 @@ struct Prepack {
     taps: Option<ConvTaps>,
     /// That convolution's output `[OH, OW]` and input width (which orientation runs it).
     conv_geo: Option<([usize; 2], usize)>,
+    /// Matrices of a batched A (a MatMul's `[batch, M, K]`), each packed on its own.
+    batch: usize,
 }
 
 impl Prepack {
@@ -559,7 +561,13 @@ impl Prepack {
                 let cols = taps.gather(&self.values(), shape);
                 pack_constant_a(lanes, &cols, self.n, taps.depth(s[1]), false, true)
             }
-            None => pack_constant_a(lanes, &self.values(), self.n, self.k, self.trans, false),
+            None => {
+                let values = self.values();
+                let per = self.n * self.k;
+                (0..self.batch)
+                    .flat_map(|b| pack_constant_a(lanes, &values[b * per..][..per], self.n, self.k, self.trans, false))
+                    .collect()
+            }
         }
     }
 }
@@ -582,12 +590,23 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
         let direct = crate::lower::conv_direct::applies(dt, strides, pads, 1, &node.outputs[0].ty.shape);
         let (y, x) = (&node.outputs[0].ty.shape, &graph.value_type(graph.inputs_of(n)[0]).shape);
         let conv_geo = direct.then(|| ([y[2], y[3]], x[3]));
-        let mut pk =
-            Prepack { b: t.clone(), input: 1, k: s[1..].iter().product(), n: s[0], trans: false, taps: None, conv_geo };
+        let mut pk = Prepack {
+            b: t.clone(),
+            input: 1,
+            k: s[1..].iter().product(),
+            n: s[0],
+            trans: false,
+            taps: None,
+            conv_geo,
+            batch: 1,
+        };
         if direct {
             pk.taps = Some(ConvTaps::of_weights(&pk.values(), [s[0], s[1], s[2], s[3]]));
         }
         return Some(pk);
+    }
+    if let Op::MatMul = &node.op {
+        return prepackable_matmul_a(graph, n);
     }
     let Op::Gemm { trans_a, trans_b, .. } = &node.op else { return None };
     let ins = graph.inputs_of(n);
@@ -609,6 +628,37 @@ fn prepackable_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
         trans: *trans_a,
         taps: None,
         conv_geo: None,
+        batch: 1,
+    })
+}
+
+/// An f32 MatMul on the tiled kernel with a constant A `[M, K]` or `[batch, M, K]` and a
+/// computed B batched alike (`[K, N]` or `[batch, K, N]`): Winograd's products, which read 16
+/// filter matrices.
+fn prepackable_matmul_a(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
+    let node = graph.node(n);
+    let ins = graph.inputs_of(n);
+    let Op::Constant(t) = &graph.node(ins[0].node).op else { return None };
+    let (a, b) = (t.shape(), &graph.value_type(ins[1]).shape);
+    let computed_b = !matches!(graph.node(ins[1].node).op, Op::Constant(_));
+    if !computed_b || node.outputs[0].ty.dtype != DType::F32 || t.dtype() != DType::F32 {
+        return None;
+    }
+    let batch = match (a.len(), b.len()) {
+        (2, _) => 1,
+        (3, 3) if a[0] == b[0] => a[0],
+        _ => return None,
+    };
+    let (m, k) = (a[a.len() - 2], a[a.len() - 1]);
+    crate::lower::matmul::takes_tiled(DType::F32, a, b).then(|| Prepack {
+        b: t.clone(),
+        input: 0,
+        k,
+        n: m,
+        trans: false,
+        taps: None,
+        conv_geo: None,
+        batch,
     })
 }
 
@@ -635,6 +685,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
                 trans: false,
                 taps: None,
                 conv_geo: None,
+                batch: 1,
             })
         }
         Op::Gemm { trans_a, trans_b, .. } => {
@@ -648,6 +699,7 @@ fn prepackable(graph: &Graph, n: NodeIndex) -> Option<Prepack> {
                 trans: *trans_b,
                 taps: None,
                 conv_geo: None,
+                batch: 1,
             })
         }
         _ => None,

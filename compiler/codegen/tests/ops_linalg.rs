@@ -681,3 +681,39 @@ fn conv_direct_skips_zero_phase_taps() {
         }
     }
 }
+
+/// Winograd F(2x2, 3x3) as the conv-winograd pass emits it (input tiles, the 16 products with
+/// packed constant filters, output transform with the bias and a fused Relu): odd and even
+/// output extents, uneven pads, two images, a tile row longer than the unrolled vectors.
+#[test]
+fn winograd_stages() {
+    let f = DType::F32;
+    let mut rng = Rng::new(41);
+    let cases: [([usize; 4], usize, [usize; 4], bool); 4] = [
+        ([1, 8, 13, 13], 6, [1, 0, 1, 1], true),
+        ([2, 5, 9, 10], 7, [1, 1, 1, 1], true),
+        ([1, 3, 6, 150], 4, [0, 2, 1, 0], false),
+        ([1, 16, 14, 14], 16, [1, 1, 1, 1], true),
+    ];
+    for (i, (x, m, pads, bias)) in cases.into_iter().enumerate() {
+        let [oh, ow] = kiln_ir::ops::winograd::out_extents("t", [x[2], x[3]], &pads).unwrap();
+        let w = random(&mut rng, f, &[m, x[1], 3, 3]);
+        let u = kiln_ir::ops::winograd::filter(&w.to_f64_vec(), m, x[1]);
+        let u = std::sync::Arc::new(
+            kiln_ir::Tensor::from_f32(&[16, m, x[1]], u.into_iter().map(|v| v as f32).collect()).unwrap(),
+        );
+        let bt = random(&mut rng, f, &[m]);
+        let g = build(&format!("winograd_{i}"), &[ty(f, &x)], |g, xs| {
+            let v = node(g, Op::WinogradInput { pads: pads.to_vec() }, &[xs[0]])[0];
+            let uc = g.add_constant("u", u.clone());
+            let p = node(g, Op::MatMul, &[uc, v])[0];
+            let mut oin = vec![p];
+            if bias {
+                oin.push(g.add_constant("b", bt.clone()));
+            }
+            let y = node(g, Op::WinogradOutput { out: vec![oh, ow] }, &oin)[0];
+            vec![node(g, Op::Unary(kiln_ir::UnaryOp::Relu), &[y])[0]]
+        });
+        check_graph(&g, &[random(&mut rng, f, &x)], 1e-5);
+    }
+}

@@ -45,6 +45,7 @@ pub mod topk;
 pub mod transpose;
 pub mod unary;
 pub mod where_;
+pub mod winograd;
 
 /// Output types of `op` applied to inputs of types `inputs`, or why the op rejects them.
 pub fn infer(op: &Op, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
@@ -81,6 +82,8 @@ pub fn infer(op: &Op, inputs: &[TensorType]) -> Result<Vec<TensorType>> {
         Op::Expand { shape } => expand::infer(shape, inputs),
         Op::Conv { strides, pads, dilations, group } => conv::infer(strides, pads, dilations, *group, inputs),
         Op::Im2Col { kernel, strides, pads, dilations } => im2col::infer(kernel, strides, pads, dilations, inputs),
+        Op::WinogradInput { pads } => winograd::infer_input(pads, inputs),
+        Op::WinogradOutput { out } => winograd::infer_output(out, inputs),
         Op::Attention { mask, .. } => attention::infer(*mask, inputs),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::infer(kernel, strides, pads, dilations, inputs),
         Op::AvgPool { kernel, strides, pads, .. } => pool::infer(kernel, strides, pads, &[1, 1], inputs),
@@ -123,6 +126,8 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         Op::Expand { shape } => expand::eval(shape, inputs),
         Op::Conv { strides, pads, dilations, group } => conv::eval(strides, pads, dilations, *group, inputs),
         Op::Im2Col { kernel, strides, pads, dilations } => im2col::eval(kernel, strides, pads, dilations, inputs),
+        Op::WinogradInput { pads } => winograd::eval_input(pads, inputs),
+        Op::WinogradOutput { out } => winograd::eval_output(out, inputs),
         Op::Attention { scale, mask } => attention::eval(*scale, *mask, inputs),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::eval_max(kernel, strides, pads, dilations, inputs),
         Op::AvgPool { kernel, strides, pads, count_include_pad } => {

@@ -78,6 +78,8 @@ pub fn print_attrs(op: &Op) -> Vec<(&'static str, String)> {
             ("pads", list(pads)),
             ("dilations", list(dilations)),
         ],
+        Op::WinogradInput { pads } => vec![("pads", list(pads))],
+        Op::WinogradOutput { out } => vec![("out", list(out))],
         Op::AvgPool { kernel, strides, pads, count_include_pad } => vec![
             ("kernel", list(kernel)),
             ("strides", list(strides)),
@@ -309,6 +311,8 @@ pub fn build_op(mut a: Attrs) -> Result<Op> {
             pads: a.usizes("pads")?,
             dilations: a.usizes("dilations")?,
         }),
+        "WinogradInput" => Ok(Op::WinogradInput { pads: a.usizes("pads")? }),
+        "WinogradOutput" => Ok(Op::WinogradOutput { out: a.usizes("out")? }),
         "MaxPool" => Ok(Op::MaxPool {
             kernel: a.usizes("kernel")?,
             strides: a.usizes("strides")?,

@@ -121,7 +121,7 @@ fn im2col(win: &ConvWindow, k: &mut Kernel, n_in: usize, out: usize) -> Tiled {
         dilations: [dilations[0], dilations[1]],
         out_w: ow,
     });
-    let p = Product { a, b, o, m: mg, n: pixels, k: depth, trans_a: false, a_packed, batch, bias };
+    let p = Product { a, b, o, m: mg, n: pixels, k: depth, trans_a: false, a_packed, a_batch_stride: 0, batch, bias };
     let region = gemm_tiled::emit(k, &p);
     Tiled { o: p.o, region }
 }

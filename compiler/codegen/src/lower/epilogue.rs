@@ -1,4 +1,5 @@
-//! A fused epilogue: the elementwise ops that follow a tiled product (MatMul, Gemm, Conv) in the
+//! A fused epilogue: the elementwise ops that follow a tiled product (MatMul, Gemm, Conv) or a
+//! Winograd output transform in the
 //! graph (activations, residual adds, scales; chosen by `crate::fusion`) run inside the
 //! product's kernel, over the rectangle each workgroup has just written and while it is still in
 //! cache, instead of as kernels of their own that each re-read and re-write the whole tensor.
@@ -51,6 +52,7 @@ pub fn lower_fused(
         Op::Conv { strides, pads, dilations, group } => {
             super::conv::lower(strides, pads, dilations, *group, k, n_prod, out)?
         }
+        Op::WinogradOutput { out: dims } => Some(super::winograd::lower_output(dims, k, n_prod, out)?),
         op => return Err(super::unsupported(op, "has no fused epilogue")),
     };
     let t = tiled

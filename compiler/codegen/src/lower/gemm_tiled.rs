@@ -33,6 +33,9 @@ pub struct Product {
     pub trans_a: bool,
     /// `a` is a constant packed at compile time by `gemm_pack::pack_constant_a` (1-D).
     pub a_packed: bool,
+    /// Elements between consecutive batches' panels of a packed `a` (one packed matrix per
+    /// batch); 0 when every batch reads the same matrix.
+    pub a_batch_stride: usize,
     pub batch: usize,
     pub bias: Option<Bias>,
 }
@@ -42,7 +45,7 @@ impl Product {
     #[allow(clippy::too_many_arguments)]
     pub fn matrices(a: Mem, b: Mem, o: Mem, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Self {
         let b = BSource::Matrix { mem: b, trans: trans_b };
-        Product { a, b, o, m, n, k, trans_a, a_packed: false, batch: 1, bias: None }
+        Product { a, b, o, m, n, k, trans_a, a_packed: false, a_batch_stride: 0, batch: 1, bias: None }
     }
 }
 
@@ -608,7 +611,12 @@ fn micro_tile(
         let tile0 = kn.b.imul(tile.i0, &blk.kc);
         let step = kn.b.affine(&l.iv, t.mr as i64, 0);
         let off = kn.b.iadd(&blk0, &tile0);
-        kn.b.iadd(&off, &step)
+        let off = kn.b.iadd(&off, &step);
+        if p.a_batch_stride == 0 {
+            return off;
+        }
+        let batch0 = kn.b.affine(&blk.bi, p.a_batch_stride as i64, 0);
+        kn.b.iadd(&off, &batch0)
     });
     // Constant A streams from memory (a model's weights outgrow the caches) at MR floats per
     // depth step, the next row tile's panel right after this one's: prefetch it

@@ -83,6 +83,21 @@ fn tiled(k: &mut Kernel, out: usize) -> Option<Product> {
         p.b = BSource::Packed { mem: b };
         return Some(p);
     }
+    if let Some(ashape) = k.prepacked_a.clone() {
+        // A is a constant packed at compile time, one matrix per batch (the plan checked the
+        // product is tiled with B batched alike).
+        let Shapes { m, k: kk, n, na, nb } = tiled_shapes(a.dtype, &ashape, &b.shape)?;
+        let batch = o.shape.iter().product::<usize>() / (m * n);
+        let b = if nb == 1 { k.view(1, vec![kk, n]) } else { k.view(1, vec![nb, kk, n]) };
+        let o = if batch == 1 { k.view(out, vec![m, n]) } else { k.view(out, vec![batch, m, n]) };
+        let mut p = Product::matrices(a, b, o, m, n, kk, false, false);
+        p.a_packed = true;
+        p.batch = batch;
+        if na > 1 {
+            p.a_batch_stride = super::gemm_pack::packed_a_len(k.f32_lanes, m, kk);
+        }
+        return Some(p);
+    }
     let Shapes { m, k: kk, n, na, nb } = tiled_shapes(a.dtype, &a.shape, &b.shape)?;
     if nb == 1 {
         let m = a.shape.iter().product::<usize>() / kk;

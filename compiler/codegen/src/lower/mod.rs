@@ -40,6 +40,7 @@ pub mod topk;
 pub mod transpose;
 pub mod unary;
 pub mod where_;
+pub mod winograd;
 
 /// Emit the kernel body computing `op`; the kernel's first `n_in` parameters are its inputs.
 pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
@@ -80,6 +81,8 @@ pub fn lower(op: &Op, k: &mut Kernel, n_in: usize) -> Result<()> {
             conv::lower(strides, pads, dilations, *group, k, n_in, n_in).map(drop)
         }
         Op::Im2Col { kernel, strides, pads, dilations } => im2col::lower(kernel, strides, pads, dilations, k),
+        Op::WinogradInput { pads } => winograd::lower_input(pads, k),
+        Op::WinogradOutput { out } => winograd::lower_output(out, k, n_in, n_in).map(drop),
         Op::Attention { scale, mask } => attention::lower(*scale, *mask, k),
         Op::MaxPool { kernel, strides, pads, dilations } => pool::lower_max(kernel, strides, pads, dilations, k),
         Op::AvgPool { kernel, strides, pads, count_include_pad } => {
