@@ -3,8 +3,10 @@
 //!
 //! WinogradInput: per input plane `(n, c)` and tile row `ty`, the 4x4 patches of `W` tiles are
 //! 16 vectors, each a stride-2 read of one input row ([`super::row_loads::strided`]: zero
-//! outside the row, and the whole vector on a padding row); `B^T d B` is 32 adds and the 16
-//! results are 16 contiguous (masked past `TW`) stores, one into each of the 16 matrices.
+//! outside the row, and the whole vector on a padding row); `B^T d B` is adds, and each result
+//! is a contiguous (masked past `TW`) store into its matrix. Workgroups split (half, plane):
+//! the first half of the units writes matrices 0..8, the second 8..16, as the products that
+//! read them split the matrices.
 //!
 //! WinogradOutput: per output plane `(n, m)` and tile row, 16 loads, `A^T m A` in 24 adds, the
 //! bias, then each output row's two column phases interleaved by two shuffles into 2W contiguous
@@ -13,7 +15,7 @@
 
 use super::gemm_tiled::{Region, Tiled};
 use super::row_loads;
-use crate::emit::Kernel;
+use crate::emit::{Kernel, Mem};
 use crate::error::{CodegenError, Result};
 use kiln_ir::ops::winograd::{out_extents, tiles};
 use kiln_ir::DType;
@@ -56,17 +58,51 @@ pub fn lower_input(pads: &[usize], k: &mut Kernel) -> Result<()> {
     }
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
     let [th, tw] = tiles(out_extents("WinogradInput", [h, w], pads).map_err(|e| CodegenError::new(e.to_string()))?);
-    let nt = n * th * tw;
     let lanes = k.f32_lanes;
-    let (vty, mty) = (format!("vector<{lanes}xf32>"), format!("vector<{lanes}xi1>"));
     let (xf, vf) = (k.flat(&x), k.flat(&v));
-    let zero_v = k.b.typed_const("dense<0.000000e+00>", &vty);
-    let (lo, hi) = k.partition(n * c);
-    let plane = k.b.for_(&lo, &hi);
+    let zero_v = k.b.typed_const("dense<0.000000e+00>", &format!("vector<{lanes}xf32>"));
+    // Units (half, plane), half-major: half 0 writes matrices 0..8 (i = 0, 1), half 1 the rest.
+    // The products split the 16 matrices in order too, so each thread reads what it wrote.
+    let planes = n * c;
+    let (lo, hi) = k.partition(2 * planes);
+    let u = k.b.for_(&lo, &hi);
+    let pv = k.b.idx(planes as i64);
+    let half = k.b.op(format!("arith.divui {u}, {pv} : index"));
+    let plane = k.b.op(format!("arith.remui {u}, {pv} : index"));
     let cv = k.b.idx(c as i64);
     let ni = k.b.op(format!("arith.divui {plane}, {cv} : index"));
     let ci = k.b.op(format!("arith.remui {plane}, {cv} : index"));
     let x_plane = k.b.affine(&plane, (h * w) as i64, 0);
+    let g = InputPlane { pads, hw: [h, w], tiles: [th, tw], c, nt: n * th * tw, xf: &xf, vf: &vf, zero_v: &zero_v };
+    let zero = k.b.idx(0);
+    let first = k.b.icmp("eq", &half, &zero);
+    k.b.if_(&first);
+    input_rows(k, &g, [&ni, &ci, &x_plane], [0, 1]);
+    k.b.else_();
+    input_rows(k, &g, [&ni, &ci, &x_plane], [2, 3]);
+    k.b.end_if();
+    k.b.end_for();
+    Ok(())
+}
+
+/// What [`input_rows`] reads and writes: the geometry, the flat input and output, a zero vector.
+struct InputPlane<'a> {
+    pads: &'a [usize],
+    hw: [usize; 2],
+    tiles: [usize; 2],
+    c: usize,
+    nt: usize,
+    xf: &'a Mem,
+    vf: &'a Mem,
+    zero_v: &'a str,
+}
+
+/// Rows `is` of `B^T d B` for every tile of one input plane (image `ni`, channel `ci`, at
+/// `x_plane`): matrices `4i + j`.
+fn input_rows(k: &mut Kernel, g: &InputPlane, [ni, ci, x_plane]: [&str; 3], is: [usize; 2]) {
+    let InputPlane { pads, hw: [h, w], tiles: [th, tw], c, nt, xf, vf, zero_v } = *g;
+    let lanes = k.f32_lanes;
+    let (vty, mty) = (format!("vector<{lanes}xf32>"), format!("vector<{lanes}xi1>"));
     let (zero, thv) = (k.b.idx(0), k.b.idx(th as i64));
     let ty = k.b.for_(&zero, &thv);
     // Input rows 2ty + a - pt, a < 4: base offsets (clamped) and validity.
@@ -77,44 +113,39 @@ pub fn lower_input(pads: &[usize], k: &mut Kernel) -> Result<()> {
         let ok = k.b.op(format!("vector.broadcast {ok} : i1 to {mty}"));
         let iyc = k.b.iclamp(&iy, 0, h as i64 - 1);
         let base = k.b.affine(&iyc, w as i64, 0);
-        rows.push((k.b.iadd(&base, &x_plane), ok));
+        rows.push((k.b.iadd(&base, x_plane), ok));
     }
     // Tile t = (n, ty, tx) at column t of each [C, NT] matrix e: (e * C + c) * NT + t.
-    let t_row = k.b.affine(&ni, th as i64, 0);
+    let t_row = k.b.affine(ni, th as i64, 0);
     let t_row = k.b.iadd(&t_row, &ty);
     let t_row = k.b.affine(&t_row, tw as i64, 0);
     let (starts, looped) = chunks(k, tw);
     for tx0 in starts {
         // d[a][b]: columns 2(tx0 + i) + b - pl.
         let col0 = k.b.affine(&tx0, 2, -(pads[1] as i64));
-        let mut d = [
-            [String::new(), String::new(), String::new(), String::new()],
-            Default::default(),
-            Default::default(),
-            Default::default(),
-        ];
+        let mut d: [[String; 4]; 4] = Default::default();
         for (a, (base, ok)) in rows.iter().enumerate() {
             for (b, slot) in d[a].iter_mut().enumerate() {
                 let start = k.b.affine(&col0, 1, b as i64);
-                *slot = row_loads::strided(k, &xf, base, &start, w, 2, ok, &zero_v);
+                *slot = row_loads::strided(k, xf, base, &start, w, 2, ok, zero_v);
             }
         }
         // B^T d B: rows, then columns, with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]].
-        let bt = |k: &mut Kernel, p: [&String; 4]| -> [String; 4] {
-            [
-                k.b.op(format!("arith.subf {}, {} : {vty}", p[0], p[2])),
-                k.b.op(format!("arith.addf {}, {} : {vty}", p[1], p[2])),
-                k.b.op(format!("arith.subf {}, {} : {vty}", p[2], p[1])),
-                k.b.op(format!("arith.subf {}, {} : {vty}", p[1], p[3])),
-            ]
+        let bt = |k: &mut Kernel, i: usize, p: [&String; 4]| -> String {
+            match i {
+                0 => k.b.op(format!("arith.subf {}, {} : {vty}", p[0], p[2])),
+                1 => k.b.op(format!("arith.addf {}, {} : {vty}", p[1], p[2])),
+                2 => k.b.op(format!("arith.subf {}, {} : {vty}", p[2], p[1])),
+                _ => k.b.op(format!("arith.subf {}, {} : {vty}", p[1], p[3])),
+            }
         };
-        let cols: Vec<[String; 4]> = (0..4).map(|b| bt(k, [&d[0][b], &d[1][b], &d[2][b], &d[3][b]])).collect();
         let mask = tile_mask(k, &tx0, tw);
         let t0 = k.b.iadd(&t_row, &tx0);
-        for i in 0..4 {
-            let out = bt(k, [&cols[0][i], &cols[1][i], &cols[2][i], &cols[3][i]]);
-            for (j, val) in out.iter().enumerate() {
-                let at = k.b.affine(&ci, nt as i64, (((i * 4 + j) * c) * nt) as i64);
+        for i in is {
+            let col: Vec<String> = (0..4).map(|b| bt(k, i, [&d[0][b], &d[1][b], &d[2][b], &d[3][b]])).collect();
+            for j in 0..4 {
+                let val = bt(k, j, [&col[0], &col[1], &col[2], &col[3]]);
+                let at = k.b.affine(ci, nt as i64, (((i * 4 + j) * c) * nt) as i64);
                 let at = k.b.iadd(&at, &t0);
                 k.b.line(format!(
                     "vector.maskedstore {}[{at}], {mask}, {val} : {}, {mty}, {vty}",
@@ -126,8 +157,6 @@ pub fn lower_input(pads: &[usize], k: &mut Kernel) -> Result<()> {
     }
     end_chunks(k, looped);
     k.b.end_for();
-    k.b.end_for();
-    Ok(())
 }
 
 /// The output transform; the kernel's output is parameter `out_param`. Returns the output
