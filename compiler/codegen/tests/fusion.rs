@@ -73,6 +73,20 @@ fn conv_through_reshape_with_residual_computed_later() {
 }
 
 #[test]
+fn winograd_output_with_residual_and_relu() {
+    // Two images of a 5x7 output (3x4 blocks each, the last row and column partial): the bias,
+    // a residual add and Relu run in the output transform's kernel, over its output channels.
+    let f = DType::F32;
+    let tys = [ty(f, &[16, 6, 24]), ty(f, &[6]), ty(f, &[2, 6, 5, 7])];
+    let g = build("winograd_res_relu", &tys, |g, x| {
+        let y = node(g, Op::WinogradOutput { out: vec![5, 7] }, &[x[0], x[1]])[0];
+        let a = bin(g, BinaryOp::Add, y, x[2]);
+        vec![un(g, UnaryOp::Relu, a)]
+    });
+    check(&g, &["WinogradOutput+Add+Relu"]);
+}
+
+#[test]
 fn batched_matmul_scale_and_sigmoid() {
     let f = DType::F32;
     let g = build("bmm_scale", &[ty(f, &[6, 17, 20]), ty(f, &[6, 20, 19]), ty(f, &[6, 17, 19])], |g, x| {
