@@ -465,6 +465,30 @@ fn packed_constant_left_operand() {
     }
 }
 
+/// MatMul with a constant left operand, packed at compile time: one matrix for every batch of B
+/// (2-D A, batched B), or one packed matrix per batch (Winograd's 16 filter matrices), K past
+/// a depth block and a partial last strip.
+#[test]
+fn matmul_packed_constant_left_operand() {
+    let f = DType::F32;
+    let mut rng = Rng::new(43);
+    let cases: [(&[usize], &[usize]); 3] =
+        [(&[13, 300], &[3, 300, 37]), (&[4, 7, 290], &[4, 290, 70]), (&[40, 9], &[9, 130])];
+    for (i, (a, b)) in cases.into_iter().enumerate() {
+        let w = random(&mut rng, f, a);
+        let g = build(&format!("matmul_packed_a_{i}"), &[ty(f, b)], |g, x| {
+            let wc = g.add_constant("w", w.clone());
+            node(g, Op::MatMul, &[wc, x[0]])
+        });
+        let l = check_graph(&g, &[random(&mut rng, f, b)], 1e-5);
+        let lanes = kiln_codegen::target::resolve("host").unwrap().f32_lanes();
+        let (m, k) = (a[a.len() - 2], a[a.len() - 1]);
+        let per = a[..a.len() - 2].iter().product::<usize>();
+        let want = 4 * per * kiln_codegen::lower::gemm_pack::packed_a_len(lanes, m, k);
+        assert!(l.meta.buffers.iter().any(|b| b.size_bytes == want), "{}: A not packed", g.name);
+    }
+}
+
 /// Convolutions with constant weights on the tiled kernel: one-group weights packed at compile
 /// time into row-tile micro-panels, patches gathered (masked vector gathers) straight into the
 /// packed B panels. Output pixels past one strip and a partial last strip, padding on every side,
