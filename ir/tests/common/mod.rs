@@ -50,6 +50,11 @@ pub fn every_op_graph() -> Graph {
         Op::Im2Col { kernel: vec![2, 2], strides: vec![1, 2], pads: vec![1, 0, 1, 1], dilations: vec![1, 1] },
         &[r],
     );
+    // Winograd F(2x2, 3x3) stages (unused, like the patches): tiles, products, output.
+    let tiles = node(&mut g, Op::WinogradInput { pads: vec![1, 1, 1, 1] }, &[r]);
+    let u = g.add_constant("wino.u", f32s(&[16, 3, 3], |i| (i % 7) as f32 * 0.25 - 0.75));
+    let prods = node(&mut g, Op::MatMul, &[u, tiles]);
+    let _wino = node(&mut g, Op::WinogradOutput { out: vec![4, 4] }, &[prods, b]);
     let ap = node(
         &mut g,
         Op::AvgPool { kernel: vec![3, 3], strides: vec![2, 2], pads: vec![1, 1, 1, 1], count_include_pad: false },
