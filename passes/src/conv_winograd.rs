@@ -13,9 +13,9 @@
 //! Applies to f32 one-group Convs with a constant `[M, C, 3, 3]` weight, stride 1, dilation 1,
 //! pads at most 2, at least [`MIN_CHANNELS`] input and output channels and at least
 //! [`MIN_TILES`] 2x2 output blocks per image. Measured on ResNet-50's 3x3 layers inside the
-//! model (2 threads, best of 60 runs, AMD Zen 5): 56x56/64ch 0.56 -> 0.45 ms, 28x28/128ch
-//! 0.54 -> 0.40, 14x14/256ch 0.54 -> 0.38 (the filters are 16/9 the bytes, and the model's
-//! weights stream from memory); ResNet-50 as a whole 1.02x -> 0.94x onnxruntime's time. A 7x7
+//! model (2 threads, best of 100 runs, AMD Zen 5): 56x56/64ch 0.56 -> 0.34-0.47 ms, 28x28/128ch
+//! 0.54 -> 0.32, 14x14/256ch 0.54 -> 0.34 (the filters are 16/9 the bytes, and the model's
+//! weights stream from memory); ResNet-50 as a whole 1.02x -> 0.92x onnxruntime's time. A 7x7
 //! image (16 blocks) stays direct, where the products' 16-wide right operands would fill a
 //! quarter of the GEMM's strips.
 
