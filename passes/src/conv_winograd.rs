@@ -11,8 +11,9 @@
 //! result differs by a few ulps of the summed terms (checked by the interpreter in the tests).
 //!
 //! Applies to f32 one-group Convs with a constant `[M, C, 3, 3]` weight, stride 1, dilation 1,
-//! pads at most 2, at least [`MIN_CHANNELS`] input and output channels and at least
-//! [`MIN_TILES`] 2x2 output blocks per image. Measured on ResNet-50's 3x3 layers inside the
+//! pads at most 2, at least [`MIN_CHANNELS`] input and output channels, at least
+//! [`MIN_TILES`] 2x2 output blocks per image and transformed matrices of at most
+//! [`MAX_MATRIX_BYTES`]. Measured on ResNet-50's 3x3 layers inside the
 //! model (2 threads, best of 100 runs, AMD Zen 5): 56x56/64ch 0.56 -> 0.34-0.47 ms, 28x28/128ch
 //! 0.54 -> 0.32, 14x14/256ch 0.54 -> 0.34 (the filters are 16/9 the bytes, and the model's
 //! weights stream from memory); ResNet-50 as a whole 1.02x -> 0.92x onnxruntime's time. A 7x7
@@ -29,6 +30,10 @@ const NAME: &str = "conv-winograd";
 pub const MIN_CHANNELS: usize = 32;
 /// Convs with fewer 2x2 output blocks per image than this stay direct.
 pub const MIN_TILES: usize = 36;
+/// Convs whose transformed input `[16, C, N*TH*TW]` (or products `[16, M, N*TH*TW]`) would take
+/// more bytes than this stay direct: the two are 4x the input's and output's size, intermediates
+/// of the arena (a 512x512 64-channel image would need 268 MB each).
+pub const MAX_MATRIX_BYTES: usize = 32 << 20;
 
 pub struct ConvWinograd;
 
@@ -52,7 +57,8 @@ impl Pass for ConvWinograd {
             let [m, c, 3, 3] = wshape[..] else { continue };
             let Ok([oh, ow]) = out_extents(NAME, [xt.shape[2], xt.shape[3]], &pads) else { continue };
             let [th, tw] = tiles([oh, ow]);
-            if c < MIN_CHANNELS || m < MIN_CHANNELS || th * tw < MIN_TILES {
+            let matrix_bytes = 16 * c.max(m) * xt.shape[0] * th * tw * 4;
+            if c < MIN_CHANNELS || m < MIN_CHANNELS || th * tw < MIN_TILES || matrix_bytes > MAX_MATRIX_BYTES {
                 continue;
             }
             let out = ValueRef::new(n, 0);
@@ -117,5 +123,18 @@ mod tests {
             let err = a.iter().zip(&e).fold(0f64, |s, (p, q)| s.max((p - q).abs()));
             assert!(err <= 1e-5 * scale, "max error {err} at scale {scale}");
         }
+    }
+
+    /// An image whose transformed matrices would pass MAX_MATRIX_BYTES (16 x 32 x 129^2 f32,
+    /// 34 MB) stays direct.
+    #[test]
+    fn keeps_huge_images_direct() {
+        let mut g = Graph::new("big");
+        let x = g.add_input("x", TensorType::new(DType::F32, vec![1, 32, 258, 258]));
+        let w = g.add_constant("w", Arc::new(Tensor::from_f32(&[32, 32, 3, 3], vec![0.01; 32 * 32 * 9]).unwrap()));
+        let conv = Op::Conv { strides: vec![1, 1], pads: vec![1; 4], dilations: vec![1, 1], group: 1 };
+        let y = g.add_node_named(conv, &[x, w], &["y"]).unwrap()[0];
+        g.add_output("y", y);
+        assert!(!ConvWinograd.run(&mut g, &mut PassContext::default()).unwrap());
     }
 }
