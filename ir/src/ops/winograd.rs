@@ -96,7 +96,7 @@ pub fn infer_output(out: &[usize], inputs: &[TensorType]) -> Result<Vec<TensorTy
         _ => return Err(IrError::op(NAME, format!("out must be [OH, OW], both positive, got {out:?}"))),
     };
     let [th, tw] = tiles([oh, ow]);
-    if m.shape[0] != 16 || m.shape[2] % (th * tw) != 0 {
+    if m.shape[0] != 16 || !m.shape[2].is_multiple_of(th * tw) {
         return Err(IrError::op(
             NAME,
             format!("m must be [16, M, N*{th}*{tw}] for a {oh}x{ow} output, got {:?}", m.shape),
@@ -177,16 +177,16 @@ fn output_tiles<T: Float>(inputs: &[&Tensor], shape: &[usize]) -> Result<Tensor>
             for ty in 0..th {
                 for tx in 0..tw {
                     let t = (ni * th + ty) * tw + tx;
-                    for i in 0..2 {
-                        for j in 0..2 {
+                    for (i, ati) in AT.iter().enumerate() {
+                        for (j, atj) in AT.iter().enumerate() {
                             let (y, x) = (2 * ty + i, 2 * tx + j);
                             if y >= oh || x >= ow {
                                 continue;
                             }
                             let mut v = b;
-                            for a in 0..4 {
-                                for bb in 0..4 {
-                                    v += AT[i][a] * m[[a * 4 + bb, mi, t]].to_f64() * AT[j][bb];
+                            for (a, ata) in ati.iter().enumerate() {
+                                for (bb, atb) in atj.iter().enumerate() {
+                                    v += ata * m[[a * 4 + bb, mi, t]].to_f64() * atb;
                                 }
                             }
                             out[((ni * mc + mi) * oh + y) * ow + x] = T::from_f64(v);
