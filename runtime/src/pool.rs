@@ -1,9 +1,9 @@
 //! The model's worker pool: `threads - 1` workers plus the calling thread run the workgroups of
 //! one schedule step at a time. Built for many short steps (a ResNet-50 run is ~80 steps of
 //! 10..1000 µs): the caller publishes a step with one atomic store and claims workgroups itself;
-//! idle workers spin on that word for a while (`KILN_SPIN_US`, 2 ms by default) before parking, so a step costs no
-//! thread wake-up (on a virtual machine a wake-up through the kernel can take 50-100 µs) and the
-//! caller never sleeps. Parked workers are woken when the next run starts, so their wake-up
+//! idle workers spin on that word for a while (`KILN_SPIN_US`, 2 ms by default) before parking,
+//! so a step costs no thread wake-up (on a virtual machine a wake-up through the kernel can take
+//! 50-100 µs) and the caller never sleeps. Parked workers are woken when the next run starts, so their wake-up
 //! overlaps the run's first single-workgroup steps.
 //!
 //! Affinity: thread `t` of `T` (the caller is 0) owns the workgroups `[t*n/T, (t+1)*n/T)` of
