@@ -426,7 +426,12 @@ fn tiled_products_for_an_avx2_target() {
             let k2 = g.add_constant("k2", random(&mut Rng::new(30), f, &[7, 8, 3, 2]));
             let op = Op::Conv { strides: vec![1, 1], pads: vec![0; 4], dilations: vec![1, 1], group: 1 };
             let dv = node(g, op, &[x[3], k2])[0];
-            vec![a, b, cv, dv]
+            // Winograd's stages on 8-lane vectors (tile rows of 5 blocks, odd output).
+            let v = node(g, Op::WinogradInput { pads: vec![1, 1, 1, 0] }, &[x[3]])[0];
+            let u = g.add_constant("u", random(&mut Rng::new(31), f, &[16, 6, 8]));
+            let p = node(g, Op::MatMul, &[u, v])[0];
+            let wv = node(g, Op::WinogradOutput { out: vec![9, 8] }, &[p])[0];
+            vec![a, b, cv, dv, wv]
         },
     );
     let ins: Vec<_> = g.input_values().iter().map(|v| random(&mut rng, f, &g.value_type(*v).shape)).collect();
