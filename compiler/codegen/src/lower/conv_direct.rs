@@ -34,7 +34,7 @@ const MIN_STRIPS_TO_SPLIT: usize = 8;
 /// Channels ahead that the tile prefetches its input rows.
 const PREFETCH_CHANNELS: usize = 2;
 /// f32 per cache line.
-const LINE_F32: usize = 16;
+pub(super) const LINE_F32: usize = 16;
 
 /// An unpadded stride-1 convolution: `x [images, C, H, W]`, weights `a` (`[M, C*kH*kW]`, or 1-D
 /// when packed at compile time with the depth `(c, tap)` of [`ConvTaps::gather`]), output `o`

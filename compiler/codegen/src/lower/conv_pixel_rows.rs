@@ -22,7 +22,7 @@
 //! in cache, the partial sums waiting in stack scratch, and each tile prefetches its share of the
 //! next block's weights ([`Prefetch`]), which in a whole model come from memory.
 
-use super::conv_direct::{DirectConv, Strip};
+use super::conv_direct::{DirectConv, Strip, LINE_F32};
 use super::gemm_pack::IdxVec;
 use super::gemm_tiled::{by_fullness, strip_cols, Region, Tiled, Tiles, Units};
 use crate::emit::{Kernel, Mem};
@@ -36,8 +36,6 @@ const DEPTH_BLOCK: usize = 256;
 /// Pixel tiles per group, whose partial sums wait in stack scratch between depth blocks
 /// (16 x 6 x 64 f32, 24 KiB).
 const GROUP_TILES: usize = 16;
-/// f32 per cache line.
-const LINE_F32: usize = 16;
 /// Estimated cycles of one 16-lane scatter, against one vector FMA per cycle: the scatters of
 /// a tile cost about this many depth steps.
 const SCATTER_STEPS: f64 = 20.0;

@@ -52,7 +52,6 @@ fn tile_mask(k: &mut Kernel, tx0: &str, tw: usize) -> String {
 
 pub fn lower_input(pads: &[usize], k: &mut Kernel) -> Result<()> {
     let (x, v) = (k.param(0), k.param(1));
-    super::expect_float("WinogradInput", x.dtype)?;
     if x.dtype != DType::F32 {
         return Err(super::unsupported(&kiln_ir::Op::WinogradInput { pads: pads.to_vec() }, "codegen is f32 only"));
     }
